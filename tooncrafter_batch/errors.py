@@ -1,0 +1,38 @@
+"""Errors a user can cause. Each message says what went wrong, where, and what to do about it.
+
+`cli.main()` turns any `ToonbatchError` into one line on stderr and a non-zero exit code.
+"""
+
+
+class ToonbatchError(Exception):
+    """Base class: a problem the user can fix (bad input, missing file, bad settings)."""
+
+    exit_code = 1
+
+
+class InputError(ToonbatchError):
+    """The input file or folder is missing, unreadable, not a video, or has no usable frames."""
+
+
+class DecodeError(InputError):
+    """The input stopped decoding part-way (corrupt or truncated data)."""
+
+
+class OutputError(ToonbatchError):
+    """The output cannot be written where asked (exists, equals the input, unwritable folder)."""
+
+
+class SettingsError(ToonbatchError):
+    """An option or a setting has a bad value (factor, fps, threshold, codec...)."""
+
+
+class JobSpecError(SettingsError):
+    """A YAML job file is invalid; the message names the field and its line."""
+
+
+class CheckpointError(ToonbatchError):
+    """A model checkpoint is missing, unsafe, or does not match the model's layout."""
+
+
+class BackendError(ToonbatchError):
+    """An interpolation backend cannot run here (missing GPU, missing weights, unknown name)."""
