@@ -1,0 +1,64 @@
+"""The `toonbatch` command line. One module per command; each only parses options and calls the library.
+
+`main()` is the one error boundary: a `ToonbatchError` becomes one line on stderr and exit code 1 (2 for usage
+errors, which Typer/Click already report); anything unexpected becomes one line plus a hint to use --debug.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ..errors import ToonbatchError
+
+app = typer.Typer(
+    name="toonbatch",
+    help="Raise the frame rate of cartoons and anime by generating the in-between drawings.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _register_commands() -> None:
+    # Each command module adds itself to `app` (or to a sub-app) when imported.
+    # noqa comments: the imports register commands on `app` as a side effect.
+    pass
+
+
+_register_commands()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the installed `toonbatch` script."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        app(args=args, standalone_mode=False, prog_name="toonbatch")
+    except typer.Exit as stop:
+        return stop.exit_code
+    except typer.Abort:
+        print("toonbatch: aborted", file=sys.stderr)
+        return 130
+    except ToonbatchError as error:
+        if debug:
+            raise
+        print(f"toonbatch: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except Exception as error:  # the one boundary where anything unexpected is turned into a message
+        import click
+
+        if isinstance(error, click.ClickException):
+            error.show()
+            return error.exit_code
+        if debug:
+            raise
+        print(f"toonbatch: internal error: {type(error).__name__}: {error} (run with --debug for the traceback)",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())
