@@ -1,0 +1,63 @@
+"""Progress reporting. The pipeline talks to the small `Progress` protocol; the CLI passes a rich implementation.
+
+Only this module and `cli/` import rich.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichBars, TextColumn, TimeElapsedColumn, \
+    TimeRemainingColumn
+
+
+class Progress(Protocol):
+    def start(self, task: str, total: int | None) -> None: ...
+
+    def advance(self, task: str, amount: int = 1) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class SilentProgress:
+    """Reports nothing (--quiet, library use, tests)."""
+
+    def start(self, task: str, total: int | None) -> None:
+        pass
+
+    def advance(self, task: str, amount: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class BarProgress:
+    """Rich progress bars on stderr, one per task, with counts, elapsed time and ETA."""
+
+    def __init__(self, console: Console | None = None):
+        self._bars = RichBars(
+            TextColumn("{task.description:<12}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=console or Console(stderr=True),
+            transient=False,
+        )
+        self._tasks: dict[str, int] = {}
+        self._bars.start()
+
+    def start(self, task: str, total: int | None) -> None:
+        self._tasks[task] = self._bars.add_task(task, total=total)
+
+    def advance(self, task: str, amount: int = 1) -> None:
+        self._bars.advance(self._tasks[task], amount)
+
+    def close(self) -> None:
+        for task_id in self._tasks.values():
+            task = self._bars.tasks[task_id]
+            self._bars.update(task_id, total=task.completed)
+        self._bars.stop()
