@@ -23,7 +23,9 @@ class OutputError(ToonbatchError):
 
 
 class SettingsError(ToonbatchError):
-    """An option or a setting has a bad value (factor, fps, threshold, codec...)."""
+    """An option or a setting has a bad value (factor, fps, threshold, codec...): a usage error."""
+
+    exit_code = 2
 
 
 class JobSpecError(SettingsError):

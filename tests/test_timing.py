@@ -1,0 +1,102 @@
+"""Keyframe timing: rate parsing, settings validation, held-drawing detection."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from tooncrafter_batch.datatypes import Frame
+from tooncrafter_batch.errors import SettingsError
+from tooncrafter_batch.timing import DedupeMode, TimingSettings, parse_rate, select_keys
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        pytest.param("60", Fraction(60), id="integer"),
+        pytest.param("60000/1001", Fraction(60000, 1001), id="rational"),
+        pytest.param("59.94", Fraction(60000, 1001), id="ntsc-decimal"),
+        pytest.param("23.976", Fraction(24000, 1001), id="film-ntsc"),
+        pytest.param("29.97", Fraction(30000, 1001), id="video-ntsc"),
+        pytest.param("12.5", Fraction(25, 2), id="plain-decimal"),
+    ],
+)
+def test_parse_rate(text, expected):
+    assert parse_rate(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "abc", "0", "-5", "1/0", "60/x"])
+def test_parse_rate_rejects(text):
+    with pytest.raises(SettingsError):
+        parse_rate(text)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        pytest.param({}, id="neither"),
+        pytest.param({"factor": 2, "fps": Fraction(60)}, id="both"),
+        pytest.param({"factor": 1}, id="factor-one"),
+        pytest.param({"factor": 2, "dedupe_threshold": -1}, id="threshold"),
+    ],
+)
+def test_timing_settings_reject(kwargs):
+    with pytest.raises(SettingsError):
+        TimingSettings(**kwargs)
+
+
+def test_fps_must_exceed_input_rate():
+    with pytest.raises(SettingsError, match="not above"):
+        TimingSettings(fps=Fraction(24)).output_rate(Fraction(30))
+    assert TimingSettings(factor=4).output_rate(Fraction(24000, 1001)) == Fraction(96000, 1001)
+
+
+def _drawing(value, size=(48, 64)):
+    image = np.full((*size, 3), 230, np.uint8)
+    image[10:30, 5 + value: 25 + value] = (20, 20, 20)
+    return image
+
+
+def _frames(drawings, cuts=(), rate=24, noise=0):
+    rng = np.random.default_rng(0)
+    for index, value in enumerate(drawings):
+        image = _drawing(value).astype(np.int16)
+        if noise:
+            image += rng.integers(-noise, noise + 1, image.shape, dtype=np.int16)
+        yield Frame(index, Fraction(index, rate), np.clip(image, 0, 255).astype(np.uint8)), index in cuts
+
+
+def _key_indices(drawings, cuts=(), noise=0, **settings):
+    timing = TimingSettings(factor=2, **settings)
+    return [(key.frame.index, key.starts_shot, key.ends_hold) for key in select_keys(_frames(drawings, cuts, noise=noise), timing)]
+
+
+def test_on_twos_keeps_first_frame_of_each_drawing():
+    keys = _key_indices([0, 0, 4, 4, 8, 8, 12])
+    assert [index for index, _, _ in keys] == [0, 2, 4, 6]
+
+
+def test_mixed_ones_twos_threes_drawing_by_drawing():
+    keys = _key_indices([0, 4, 4, 8, 8, 8, 12, 16, 16])
+    assert [index for index, _, _ in keys] == [0, 1, 3, 6, 7]
+
+
+def test_compression_noise_is_still_a_hold():
+    keys = _key_indices([0, 0, 0, 6, 6, 6], noise=3)
+    assert [index for index, _, _ in keys] == [0, 3]
+
+
+def test_cut_always_starts_a_key_even_on_the_same_drawing():
+    keys = _key_indices([0, 0, 0, 0], cuts={2})
+    assert keys == [(0, False, False), (2, True, False)]
+
+
+def test_long_hold_adds_its_last_frame_as_a_still_key():
+    drawings = [0] * 12 + [6, 6]
+    keys = _key_indices(drawings, hold_limit=Fraction(1, 4))
+    assert keys == [(0, False, False), (11, False, True), (12, False, False)]
+
+
+def test_dedupe_off_keeps_every_frame():
+    keys = _key_indices([0, 0, 4, 4], dedupe=DedupeMode.off)
+    assert [index for index, _, _ in keys] == [0, 1, 2, 3]
