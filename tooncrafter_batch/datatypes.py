@@ -81,3 +81,4 @@ class VideoInfo:
     color: dict = field(default_factory=dict)  # colour metadata: color_range, colorspace, color_primaries, color_trc
     has_audio: bool = False
     is_image_folder: bool = False
+    sample_aspect_ratio: Fraction | None = None  # pixel shape (anamorphic SD); None when square or unknown
