@@ -23,8 +23,7 @@ app = typer.Typer(
 
 def _register_commands() -> None:
     # Each command module adds itself to `app` (or to a sub-app) when imported.
-    # noqa comments: the imports register commands on `app` as a side effect.
-    pass
+    from . import sketch  # noqa: F401
 
 
 _register_commands()
