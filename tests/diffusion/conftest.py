@@ -3,9 +3,23 @@
 from pathlib import Path
 
 import pytest
+import yaml
 from safetensors.torch import load_file
 
+from tooncrafter_batch.diffusion.config import ModelConfig, model_config_from_mapping
+
 REFERENCE = Path(__file__).resolve().parents[1] / "data" / "reference"
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+def load_config(name: str) -> ModelConfig:
+    path = CONFIGS / name
+    return model_config_from_mapping(yaml.safe_load(path.read_text()), str(path))
+
+
+def submodule_state(state_dict: dict, prefix: str) -> dict:
+    """The entries under `prefix`, with the prefix removed."""
+    return {key[len(prefix):]: value for key, value in state_dict.items() if key.startswith(prefix)}
 
 
 def _golden(name: str) -> dict:
@@ -20,6 +34,39 @@ def golden_schedule() -> dict:
 @pytest.fixture(scope="session")
 def tiny_state_dict() -> dict:
     return load_file(REFERENCE / "tiny_state_dict.safetensors")
+
+
+@pytest.fixture(scope="session")
+def tiny_config() -> ModelConfig:
+    return load_config("tooncrafter_tiny.yaml")
+
+
+@pytest.fixture(scope="session")
+def tiny_unet(tiny_config, tiny_state_dict):
+    from tooncrafter_batch.diffusion.unet import UNet3D
+
+    unet = UNet3D(tiny_config.unet)
+    unet.load_state_dict(submodule_state(tiny_state_dict, "model.diffusion_model."), strict=True)
+    return unet.eval()
+
+
+@pytest.fixture(scope="session")
+def tiny_resampler(tiny_config, tiny_state_dict):
+    from tooncrafter_batch.diffusion.resampler import Resampler
+
+    resampler = Resampler(tiny_config.resampler)
+    resampler.load_state_dict(submodule_state(tiny_state_dict, "image_proj_model."), strict=True)
+    return resampler.eval()
+
+
+@pytest.fixture(scope="session")
+def golden_unet() -> dict:
+    return _golden("golden_unet")
+
+
+@pytest.fixture(scope="session")
+def golden_resampler() -> dict:
+    return _golden("golden_resampler")
 
 
 @pytest.fixture(scope="session")
