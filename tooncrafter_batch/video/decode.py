@@ -123,7 +123,7 @@ def _probe(path: Path) -> tuple[VideoInfo, tuple[int | None, Fraction | None]]:
         info = VideoInfo(
             width=first.width, height=first.height, frame_rate=frame_rate, time_base=Fraction(stream.time_base),
             num_frames=stream.frames or estimate, duration=duration, pix_fmt=first.format.name,
-            codec=stream.codec_context.name, rotation=first.rotation, color=_colour(first),
+            codec=stream.codec_context.name, rotation=_normalised(first.rotation), color=_colour(first),
             has_audio=bool(container.streams.audio), sample_aspect_ratio=_aspect(stream))
         return info, (stream.frames or None, _video_duration(stream))
 
@@ -154,6 +154,11 @@ def _duration(container: av.container.InputContainer, stream: av.VideoStream) ->
     if own is not None:
         return own
     return Fraction(container.duration, av.time_base) if container.duration else None
+
+
+def _normalised(degrees: int) -> int:
+    """An angle in (-180, 180]: libav reports a half turn as -180, the encoder is given 180."""
+    return (degrees + 179) % 360 - 179
 
 
 def _colour(frame: av.VideoFrame) -> dict:

@@ -111,7 +111,7 @@ class VideoWriter:
         if not fitting:
             raise OutputError(f"{codec.name} cannot encode a {info.width}x{info.height} picture in any of "
                               f"{info.pix_fmt}, {', '.join(_FALLBACK_PIX_FMTS)}; choose another --codec")
-        if fitting[0] != info.pix_fmt and not info.is_image_folder:
+        if fitting[0] != info.pix_fmt and not info.is_image_folder:  # PNGs are RGB: no news in converting them
             self.warnings.append(f"pixel format {info.pix_fmt} cannot be encoded by {codec.name} at "
                                  f"{info.width}x{info.height}; using {fitting[0]}")
         return fitting[0]
