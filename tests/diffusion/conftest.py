@@ -42,6 +42,16 @@ def tiny_config() -> ModelConfig:
 
 
 @pytest.fixture(scope="session")
+def config_512() -> ModelConfig:
+    return load_config("tooncrafter_512.yaml")
+
+
+@pytest.fixture(scope="session")
+def reference_dir() -> Path:
+    return REFERENCE
+
+
+@pytest.fixture(scope="session")
 def tiny_unet(tiny_config, tiny_state_dict):
     from tooncrafter_batch.diffusion.unet import UNet3D
 

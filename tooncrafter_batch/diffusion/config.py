@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 
 from ..errors import SettingsError
 from .autoencoder import AutoencoderConfig
+from .conditioning import ClipConfig
 from .resampler import ResamplerConfig
 from .schedule import ScheduleConfig
+from .sketch_encoder import SketchEncoderConfig
 from .unet import UNetConfig
 
 
@@ -28,15 +30,20 @@ class ModelConfig:
     unet: UNetConfig = field(default_factory=UNetConfig)
     autoencoder: AutoencoderConfig = field(default_factory=AutoencoderConfig)
     resampler: ResamplerConfig = field(default_factory=ResamplerConfig)
+    clip: ClipConfig = field(default_factory=ClipConfig)   # shape of both OpenCLIP towers (text and image)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
 
     def __post_init__(self):
         if self.height % 8 or self.width % 8 or min(self.height, self.width) < 8:
             raise SettingsError(f"model height and width must be positive multiples of 8, got "
                                 f"{self.height}x{self.width}")
-        if self.resampler.output_dim != self.unet.context_dim:
-            raise SettingsError(f"resampler.output_dim ({self.resampler.output_dim}) must equal "
-                                f"unet.context_dim ({self.unet.context_dim})")
+        widths = {"resampler.output_dim": self.resampler.output_dim, "clip.text_width": self.clip.text_width}
+        for name, width in widths.items():
+            if width != self.unet.context_dim:
+                raise SettingsError(f"{name} ({width}) must equal unet.context_dim ({self.unet.context_dim})")
+        if self.clip.vision_width != self.resampler.embedding_dim:
+            raise SettingsError(f"clip.vision_width ({self.clip.vision_width}) must equal "
+                                f"resampler.embedding_dim ({self.resampler.embedding_dim})")
 
     @property
     def num_frames(self) -> int:
@@ -87,7 +94,7 @@ def build_section(cls, values: Mapping, source: str, path: str = ""):
 
 
 # kind -> config class; a config file's `kind` picks the model it builds.
-MODEL_CONFIG_KINDS: dict[str, type] = {"tooncrafter": ModelConfig}
+MODEL_CONFIG_KINDS: dict[str, type] = {"tooncrafter": ModelConfig, "sketch_encoder": SketchEncoderConfig}
 
 
 def model_config_from_mapping(document: Mapping, source: str) -> ModelConfig:
