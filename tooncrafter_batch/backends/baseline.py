@@ -26,7 +26,7 @@ class BlendInterpolator:
 
 
 class DuplicateInterpolator:
-    """Nearest keyframe: start for t < 0.5, end otherwise."""
+    """Nearest keyframe: start for t <= 0.5 (the midpoint shows the earlier frame, as ffmpeg's dup does), else end."""
 
     name = "duplicate"
     needs_gpu = False
@@ -34,7 +34,7 @@ class DuplicateInterpolator:
 
     def interpolate(self, pairs: Sequence[Pair], times: Sequence[Sequence[float]]) -> list[list[np.ndarray]]:
         return [
-            [(pair.start if t < 0.5 else pair.end).copy() for t in positions]
+            [(pair.start if t <= 0.5 else pair.end).copy() for t in positions]
             for pair, positions in zip(pairs, times, strict=True)
         ]
 

