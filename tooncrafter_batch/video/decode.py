@@ -18,6 +18,7 @@ from .image_folder import ImageFolderSource, open_image_folder
 
 # Demuxers that read a single picture: such an input is an image, not a video.
 _IMAGE_DEMUXERS = ("image2", "image2pipe")
+_RATE_TOLERANCE = Fraction(1, 10**6)  # relative; Matroska's nanosecond frame durations are closer than this
 
 
 class VideoSource:
@@ -117,7 +118,7 @@ def _probe(path: Path) -> tuple[VideoInfo, tuple[int | None, Fraction | None]]:
         first = _first_frame(path, container, stream)
         if not (stream.average_rate or stream.guessed_rate):
             raise InputError(f"{path} declares no frame rate; re-mux it with a rate set")
-        frame_rate = Fraction(stream.average_rate or stream.guessed_rate)
+        frame_rate = _exact_rate(Fraction(stream.average_rate or stream.guessed_rate))
         duration = _duration(container, stream)
         estimate = round(duration * frame_rate) if duration is not None else None
         info = VideoInfo(
@@ -138,14 +139,29 @@ def _first_frame(path: Path, container: av.container.InputContainer, stream: av.
     raise InputError(f"{path} has a video stream without frames (zero-length or corrupt); nothing to upscale")
 
 
+def _exact_rate(rate: Fraction) -> Fraction:
+    """Undo the rounding of containers that store a frame duration, not a rate (Matroska: nanoseconds).
+
+    96000/1001 comes back from Matroska as 7001/73; a rate within a millionth of N or N*1000/1001 is that rate.
+    """
+    for exact in (Fraction(round(rate)), Fraction(round(rate * Fraction(1001, 1000)) * 1000, 1001)):
+        if exact and abs(rate - exact) <= rate * _RATE_TOLERANCE:
+            return exact
+    return rate
+
+
 def _video_duration(stream: av.VideoStream) -> Fraction | None:
-    """The video stream's own length: from its header, or the DURATION tag Matroska writers add per stream."""
+    """The video stream's own length: from its header, or the DURATION tag Matroska writers add per stream.
+
+    The tag holds the stream's end time, counted from the file's start: the stream's start time is taken off.
+    """
     if stream.duration is not None and stream.time_base is not None:
         return stream.duration * Fraction(stream.time_base)
     tag = stream.metadata.get("DURATION")
     if tag:
         hours, minutes, seconds = tag.split(":")
-        return (int(hours) * 3600 + int(minutes) * 60) + Fraction(seconds)
+        start = (stream.start_time or 0) * Fraction(stream.time_base)
+        return int(hours) * 3600 + int(minutes) * 60 + Fraction(seconds) - start
     return None
 
 
