@@ -1,0 +1,36 @@
+"""Where backends run: in-process threads (`local`) or Ray actors (`ray_executor`), behind one `Executor` interface.
+
+`create_executor` picks one. Ray is imported only when a Ray executor is actually built.
+"""
+
+from __future__ import annotations
+
+from ..backends.base import BackendSpec
+from ..errors import SettingsError
+from .base import Executor, WorkUnit
+from .local import LocalExecutor
+
+EXECUTOR_KINDS = ("auto", "local", "ray")
+
+__all__ = ["EXECUTOR_KINDS", "Executor", "LocalExecutor", "WorkUnit", "create_executor", "wants_ray"]
+
+
+def wants_ray(kind: str, needs_gpu: bool, workers: int, address: str | None) -> bool:
+    """`auto` means Ray when a cluster address is given, the backend needs a GPU, or more than one worker is asked."""
+    if kind not in EXECUTOR_KINDS:
+        raise SettingsError(f"unknown executor {kind!r}; choose one of: {', '.join(EXECUTOR_KINDS)}")
+    if kind == "auto":
+        return address is not None or needs_gpu or workers > 1
+    return kind == "ray"
+
+
+def create_executor(kind: str, spec: BackendSpec, needs_gpu: bool, workers: int = 1,
+                    address: str | None = None) -> Executor:
+    """Build the executor `kind` names ("auto", "local" or "ray") for `workers` copies of the backend `spec`."""
+    if not wants_ray(kind, needs_gpu, workers, address):
+        if address is not None:
+            raise SettingsError("--ray-address needs the Ray executor; drop --executor local or the address")
+        return LocalExecutor(spec, workers)
+    from .ray_executor import RayExecutor
+
+    return RayExecutor(spec, num_actors=workers, address=address, needs_gpu=needs_gpu)
