@@ -116,13 +116,14 @@ class SpatialTransformer(nn.Module):
     Input (b t, c, h, w); context (b t, 77 + 16, context_dim). Attribute names are the checkpoint contract.
     """
 
-    def __init__(self, channels: int, heads: int, dim_head: int, context_dim: int):
+    def __init__(self, channels: int, heads: int, dim_head: int, context_dim: int,
+                 image_cross_attention: bool = True):
         super().__init__()
         inner_dim = heads * dim_head
         self.norm = GroupNorm32(32, channels, eps=1e-6)
         self.proj_in = nn.Linear(channels, inner_dim)
         self.transformer_blocks = nn.ModuleList([
-            TransformerBlock(inner_dim, heads, dim_head, context_dim, image_cross_attention=True)])
+            TransformerBlock(inner_dim, heads, dim_head, context_dim, image_cross_attention)])
         self.proj_out = nn.Linear(inner_dim, channels)
 
     def forward(self, x: torch.Tensor, context: torch.Tensor) -> torch.Tensor:

@@ -78,7 +78,8 @@ class ResBlock(nn.Module):
     Attribute names are the checkpoint contract, misspelt `temopral_conv` included.
     """
 
-    def __init__(self, channels: int, embed_dim: int, out_channels: int, dropout: float):
+    def __init__(self, channels: int, embed_dim: int, out_channels: int, dropout: float,
+                 temporal_conv: bool = True):
         super().__init__()
         self.in_layers = nn.Sequential(GroupNorm32(32, channels), nn.SiLU(),
                                        nn.Conv2d(channels, out_channels, 3, padding=1))
@@ -87,13 +88,17 @@ class ResBlock(nn.Module):
                                         nn.Conv2d(out_channels, out_channels, 3, padding=1))
         self.skip_connection = (nn.Identity() if channels == out_channels
                                 else nn.Conv2d(channels, out_channels, 1))
-        self.temopral_conv = TemporalConvBlock(out_channels, dropout)
+        self.has_temporal_conv = temporal_conv  # False in the sketch encoder (a 2-D ControlNet)
+        if temporal_conv:
+            self.temopral_conv = TemporalConvBlock(out_channels, dropout)
 
     def forward(self, x: torch.Tensor, emb: torch.Tensor, num_frames: int) -> torch.Tensor:
         """x (b t, c, h, w), emb (b t, embed_dim)."""
         h = self.in_layers(x)
         h = h + self.emb_layers(emb)[:, :, None, None]
         h = self.skip_connection(x) + self.out_layers(h)
+        if not self.has_temporal_conv:
+            return h
         h = self.temopral_conv(rearrange(h, "(b t) c h w -> b c t h w", t=num_frames))
         return rearrange(h, "b c t h w -> (b t) c h w")
 
@@ -226,8 +231,12 @@ class UNet3D(nn.Module):
         return emb.repeat_interleave(num_frames, dim=0)
 
     def forward(self, x: torch.Tensor, timesteps: torch.Tensor, context: torch.Tensor,
-                fs: torch.Tensor | None = None) -> torch.Tensor:
-        """x (b, 8, t, h, w), timesteps (b,) int, context (b, l, context_dim), fs (b,) int -> v (b, 4, t, h, w)."""
+                fs: torch.Tensor | None = None, control: list[torch.Tensor] | None = None) -> torch.Tensor:
+        """x (b, 8, t, h, w), timesteps (b,) int, context (b, l, context_dim), fs (b,) int -> v (b, 4, t, h, w).
+
+        `control`: scaled sketch-encoder residuals, one per skip then one for the middle block, each (b t, c, h, w);
+        they are added to the middle output and to the skips as the output blocks take them (SPEC_sketch.md §5).
+        """
         batch, _, num_frames = x.shape[:3]
         if fs is None:
             fs = torch.full((batch,), self.config.default_fs, dtype=torch.long, device=x.device)
@@ -241,6 +250,9 @@ class UNet3D(nn.Module):
                 h = self.init_attn(h, emb, context, num_frames)
             skips.append(h)
         h = self.middle_block(h, emb, context, num_frames)
+        if control is not None:
+            h = h + control[-1]
+            skips = [skip + residual for skip, residual in zip(skips, control[:-1], strict=True)]
         for block in self.output_blocks:
             h = block(torch.cat([h, skips.pop()], dim=1), emb, context, num_frames)
         return rearrange(self.out(h), "(b t) c h w -> b c t h w", b=batch)

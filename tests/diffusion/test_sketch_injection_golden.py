@@ -1,0 +1,47 @@
+"""Sketch residuals entering the tiny UNet (SPEC_sketch.md §10): residuals, output at scale 0.6, scale 0 = plain."""
+
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from safetensors.torch import load_file
+
+from tooncrafter_batch.diffusion.config import model_config_from_mapping
+from tooncrafter_batch.diffusion.sketch_encoder import SketchEncoder, control_residuals
+
+SKETCH_REFERENCE = Path(__file__).resolve().parents[1] / "data" / "reference" / "sketch"
+TINY_SKETCH_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "sketch_encoder_tiny.yaml"
+VARIANTS = [pytest.param("golden_sketch_injection", "all", id="mattyamonaca-all-333-tokens"),
+            pytest.param("golden_sketch_injection_textctx", "text", id="kijai-first-77-tokens")]
+
+
+def _tiny_sketch_encoder(context_tokens: str) -> SketchEncoder:
+    document = yaml.safe_load(TINY_SKETCH_CONFIG.read_text()) | {"context_tokens": context_tokens}
+    encoder = SketchEncoder(model_config_from_mapping(document, str(TINY_SKETCH_CONFIG)))
+    weights = load_file(SKETCH_REFERENCE / "tiny_sketch_compat_state_dict.safetensors")
+    encoder.load_state_dict({key: value.float() for key, value in weights.items()}, strict=True)
+    return encoder.eval()
+
+
+@pytest.mark.parametrize("golden_name, context_tokens", VARIANTS)
+@torch.no_grad()
+def test_sketch_injection_golden(tiny_unet, golden_name, context_tokens):
+    golden = load_file(SKETCH_REFERENCE / f"{golden_name}.safetensors")
+    encoder = _tiny_sketch_encoder(context_tokens)
+    args = (golden["x_noisy"], golden["control_cond"], golden["timesteps"], golden["context"])
+    unscaled = control_residuals(encoder, *args, scale=1.0)
+    for index, residual in enumerate(unscaled):
+        torch.testing.assert_close(residual, golden[f"residual_{index:02d}"], atol=1e-4, rtol=1e-4)
+
+    def unet(control):
+        return tiny_unet(golden["unet_input"], golden["timesteps"], golden["context"], golden["fs"], control=control)
+
+    scale = golden["control_scale"].item()
+    output = unet(control_residuals(encoder, *args, scale=scale))
+    torch.testing.assert_close(output, golden["output_control"], atol=1e-4, rtol=1e-4)
+    plain = unet(None)
+    torch.testing.assert_close(plain, golden["output_plain"], atol=1e-4, rtol=1e-4)
+    assert torch.equal(unet(control_residuals(encoder, *args, scale=0.0)), plain)  # scale 0 changes no bit
+    assert (output - plain).abs().max() > 0.5  # the sketch does steer the prediction
+
