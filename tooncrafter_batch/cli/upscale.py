@@ -1,0 +1,99 @@
+"""`toonbatch upscale-fps`: raise the frame rate of one video (or a folder of numbered PNGs)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from ..backends.base import BackendSpec
+from ..errors import OutputError, SettingsError
+from ..pipeline import ExecutorSettings, UpscaleSettings, Upscaler, default_output_path
+from ..progress import BarProgress, SilentProgress
+from ..scenes import SceneSettings
+from ..timing import DedupeMode, TimingSettings, parse_rate
+from ..video.encode import EncoderSettings
+from . import app
+
+
+class BackendName(str, Enum):
+    flow = "flow"
+    blend = "blend"
+    duplicate = "duplicate"
+
+
+class ExecutorKind(str, Enum):
+    auto = "auto"
+    local = "local"
+    ray = "ray"
+
+
+_DEFAULT_TIMING = TimingSettings(factor=2)
+_DEFAULT_ENCODER = EncoderSettings()
+
+
+@app.command("upscale-fps")
+def upscale_fps(
+    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="A video file, or a folder of numbered PNGs (with --input-fps).")],
+    output: Annotated[Optional[str], typer.Option("-o", "--output", help="Output file, or a folder (existing, or ending in /) for numbered PNGs. Default: <stem>_x<N>.<ext> beside the input.")] = None,
+    factor: Annotated[Optional[int], typer.Option(help="Multiply the frame rate by this integer (>= 2): N frames in, N x factor out.")] = None,
+    fps: Annotated[Optional[str], typer.Option(help="Target frame rate instead of --factor: 60, 60000/1001 or 59.94 (above the input rate).")] = None,
+    backend: Annotated[BackendName, typer.Option(help="Interpolator: flow (optical flow, CPU), blend (cross-fade) or duplicate.")] = BackendName.flow,
+    executor: Annotated[ExecutorKind, typer.Option(help="Where interpolation runs: local threads, Ray actors, or auto (Ray when --ray-address, a GPU backend or --workers > 1).")] = ExecutorKind.auto,
+    workers: Annotated[int, typer.Option(min=1, help="Parallel backend instances (threads locally, actors on Ray).")] = 1,
+    ray_address: Annotated[Optional[str], typer.Option(help="Join this existing Ray cluster instead of starting one.")] = None,
+    scene_threshold: Annotated[float, typer.Option(help="Scene-cut sensitivity (PySceneDetect ContentDetector); lower finds more cuts.")] = SceneSettings.threshold,
+    dedupe: Annotated[DedupeMode, typer.Option(help="Held drawings: auto re-times frames drawn on twos/threes between distinct drawings; off treats every frame as a keyframe.")] = _DEFAULT_TIMING.dedupe,
+    dedupe_threshold: Annotated[float, typer.Option(help="Largest local luma change (0..255) that still counts as the same drawing.")] = _DEFAULT_TIMING.dedupe_threshold,
+    codec: Annotated[str, typer.Option(help="Video codec of the output.")] = _DEFAULT_ENCODER.codec,
+    crf: Annotated[int, typer.Option(help="Constant rate factor (quality; lower is better).")] = _DEFAULT_ENCODER.crf,
+    preset: Annotated[str, typer.Option(help="Encoder speed preset.")] = _DEFAULT_ENCODER.preset,
+    input_fps: Annotated[Optional[str], typer.Option(help="Frame rate of a PNG-folder input (e.g. 24000/1001).")] = None,
+    allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Keep going with the frames before a decoding error instead of failing.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output file.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars or summary (for scripts).")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")] = False,
+) -> None:
+    """Raise the frame rate of INPUT with generated in-betweens, keeping its sound, timing and scene cuts."""
+    settings = UpscaleSettings(
+        timing=TimingSettings(factor=factor, fps=parse_rate(fps) if fps else None, dedupe=dedupe,
+                              dedupe_threshold=dedupe_threshold),
+        backend=BackendSpec(backend.value),
+        executor=ExecutorSettings(executor.value, workers, ray_address),
+        scenes=SceneSettings(threshold=scene_threshold),
+        encoder=EncoderSettings(codec=codec, crf=crf, preset=preset),
+        input_fps=parse_rate(input_fps) if input_fps else None,
+        allow_partial=allow_partial,
+        overwrite=overwrite,
+    )
+    output_path = _resolve_output(input_path, output, settings.timing)
+    progress = SilentProgress() if quiet else BarProgress()
+    try:
+        result = Upscaler(settings, progress).run(input_path, output_path)
+    finally:
+        progress.close()
+    console = Console(stderr=True)
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/] {warning}")
+    if not quiet:
+        console.print(
+            f"{result.frames_in} frames in -> {result.frames_out} out at {_rate(result.output_rate)} fps, "
+            f"{result.scenes} scene(s), {result.seconds:.1f} s: {result.output}", highlight=False)
+
+
+def _resolve_output(input_path: Path, output: str | None, timing: TimingSettings) -> Path:
+    if output is None:
+        return default_output_path(input_path, timing)
+    if output.endswith("/"):
+        try:
+            Path(output).mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise OutputError(f"cannot create output folder {output}: {error.strerror}") from None
+    return Path(output)
+
+
+def _rate(rate) -> str:
+    return str(rate.numerator) if rate.denominator == 1 else f"{rate.numerator}/{rate.denominator} (~{float(rate):.3f})"

@@ -1,0 +1,196 @@
+"""One video, end to end: decode -> scene cuts -> keyframe timing -> output plan -> executor(backend) -> encode.
+
+Everything streams: frames are decoded, checked for cuts and held drawings, planned, interpolated and encoded one
+pair at a time, with only a bounded number of pairs in flight, so a long video is never held in memory.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from .backends.base import BackendSpec
+from .datatypes import Frame
+from .errors import OutputError
+from .orchestration import create_executor
+from .orchestration.base import Executor, WorkUnit
+from .plan import PairJob, SlotPlanner, count_outputs
+from .progress import Progress, SilentProgress
+from .scenes import CutDetector, SceneSettings
+from .timing import TimingSettings, select_keys
+from .video.decode import VideoSource, open_video
+from .video.encode import EncoderSettings, open_writer, output_container_for
+
+
+@dataclass(frozen=True)
+class ExecutorSettings:
+    kind: str = "auto"  # auto | local | ray
+    workers: int = 1
+    address: str | None = None  # an existing Ray cluster to join
+
+
+@dataclass(frozen=True)
+class UpscaleSettings:
+    timing: TimingSettings
+    backend: BackendSpec = field(default_factory=BackendSpec)
+    executor: ExecutorSettings = field(default_factory=ExecutorSettings)
+    scenes: SceneSettings = field(default_factory=SceneSettings)
+    encoder: EncoderSettings = field(default_factory=EncoderSettings)
+    input_fps: Fraction | None = None  # needed for a folder of PNGs; overrides nothing for videos
+    allow_partial: bool = False
+    overwrite: bool = False
+    needs_gpu: bool = False
+
+
+@dataclass(frozen=True)
+class UpscaleResult:
+    input: Path
+    output: Path
+    frames_in: int
+    frames_out: int
+    scenes: int
+    seconds: float
+    output_rate: Fraction
+    warnings: tuple[str, ...] = ()
+
+
+def default_output_path(input_path: Path, timing: TimingSettings) -> Path:
+    """`<stem>_x<N>.<ext>` or `<stem>_<F>fps.<ext>` beside the input (`.mkv` when the container cannot hold H.264)."""
+    if timing.factor is not None:
+        tag = f"x{timing.factor}"
+    else:
+        rate = timing.fps
+        tag = f"{rate.numerator}fps" if rate.denominator == 1 else f"{float(rate):.3f}fps".replace(".", "_")
+    if input_path.is_dir():
+        return input_path.parent / f"{input_path.name}_{tag}.mp4"
+    return input_path.with_name(f"{input_path.stem}_{tag}{output_container_for(input_path)}")
+
+
+def check_output_path(input_path: Path, output_path: Path, overwrite: bool) -> None:
+    """Refuse to write onto the input, over an existing file (unless `overwrite`), or into a missing folder."""
+    if output_path.exists() and input_path.exists() and output_path.resolve() == input_path.resolve():
+        raise OutputError(f"output {output_path} is the input itself; choose another output path with -o")
+    is_folder_output = output_path.is_dir() or str(output_path).endswith("/")
+    if output_path.exists() and not is_folder_output and not overwrite:
+        raise OutputError(f"output {output_path} already exists; pass --overwrite to replace it")
+    parent = output_path if is_folder_output and output_path.exists() else output_path.parent
+    if not parent.exists() and not is_folder_output:
+        raise OutputError(f"output folder {parent} does not exist; create it first")
+
+
+class Upscaler:
+    """Raises the frame rate of one video (or folder of PNGs). Build once, call `run` per input."""
+
+    def __init__(self, settings: UpscaleSettings, progress: Progress | None = None):
+        self.settings = settings
+        self.progress = progress or SilentProgress()
+
+    def run(self, input_path: Path, output_path: Path) -> UpscaleResult:
+        started = time.monotonic()
+        check_output_path(input_path, output_path, self.settings.overwrite)  # 1. fail early on a bad output
+        source = open_video(input_path, self.settings.input_fps, self.settings.allow_partial)  # 2. decode
+        output_rate = self.settings.timing.output_rate(source.info.frame_rate)  # 3. timing
+        counter = _FrameCounter(source.frames(), self.progress)
+        jobs = self._plan(counter, source, output_rate)  # 4. scenes + plan
+        with create_executor(self.settings.executor.kind, self.settings.backend, self.settings.needs_gpu,
+                             self.settings.executor.workers, self.settings.executor.address) as executor:
+            frames_out, warnings = self._encode(source, output_path, output_rate,
+                                                execute_jobs(jobs, executor, self._batch_size()))  # 5+6
+        return UpscaleResult(input_path, output_path, counter.count, frames_out, counter.scenes,
+                             time.monotonic() - started, output_rate, tuple(warnings))
+
+    def _plan(self, counter: "_FrameCounter", source: VideoSource, output_rate: Fraction) -> Iterator[PairJob]:
+        detector = CutDetector(self.settings.scenes, source.info.frame_rate)
+        planner = SlotPlanner(output_rate)
+        marked = counter.mark_cuts(detector)
+        for key in select_keys(marked, self.settings.timing):
+            job = planner.add(key)
+            if job is not None and job.slots:
+                yield job
+        total = count_outputs(counter.count, counter.first_time, counter.last_time, source.info.frame_rate,
+                              output_rate, self.settings.timing.factor)
+        tail = planner.finish(total)
+        if tail is not None:
+            yield tail
+
+    def _encode(self, source: VideoSource, output_path: Path, output_rate: Fraction,
+                frames: Iterable[np.ndarray]) -> tuple[int, list[str]]:
+        estimate = None
+        if source.info.num_frames:
+            estimate = self.settings.timing.factor * source.info.num_frames if self.settings.timing.factor else None
+        self.progress.start("encode", estimate)
+        audio_from = None if source.info.is_image_folder else source.path
+        count = 0
+        with open_writer(output_path, source.info, output_rate, self.settings.encoder, audio_from) as writer:
+            for image in frames:
+                writer.write(image)
+                count += 1
+                self.progress.advance("encode")
+        return count, list(getattr(writer, "warnings", []))
+
+    def _batch_size(self) -> int:
+        return int(self.settings.backend.option_dict().get("batch_pairs", 1))
+
+
+def execute_jobs(jobs: Iterable[PairJob], executor: Executor, batch_pairs: int = 1) -> Iterator[np.ndarray]:
+    """Output frames in order: copies straight from the plan, in-betweens from the executor (results in order)."""
+    pending: deque[list[PairJob]] = deque()
+
+    def units() -> Iterator[WorkUnit]:
+        for group in _groups(jobs, batch_pairs):
+            pending.append(group)
+            work = [job for job in group if job.positions]
+            if work:
+                yield WorkUnit(tuple(job.pair for job in work), tuple(job.positions for job in work))
+
+    for result in executor.run(units()):
+        made = iter(result)
+        for job in pending.popleft():
+            yield from job.assemble(next(made) if job.positions else [])
+    while pending:  # a trailing group made only of copies
+        for job in pending.popleft():
+            yield from job.assemble([])
+
+
+def _groups(jobs: Iterable[PairJob], batch_pairs: int) -> Iterator[list[PairJob]]:
+    """Consecutive jobs grouped so that each group holds `batch_pairs` jobs needing the backend (copies ride along)."""
+    group: list[PairJob] = []
+    needing = 0
+    for job in jobs:
+        group.append(job)
+        needing += bool(job.positions)
+        if needing == batch_pairs:
+            yield group
+            group, needing = [], 0
+    if group:
+        yield group
+
+
+class _FrameCounter:
+    """Counts decoded frames and shots as they stream past, and reports decode progress."""
+
+    def __init__(self, frames: Iterator[Frame], progress: Progress):
+        self._frames = frames
+        self._progress = progress
+        self.count = 0
+        self.scenes = 0
+        self.first_time = Fraction(0)
+        self.last_time = Fraction(0)
+
+    def mark_cuts(self, detector: CutDetector) -> Iterator[tuple[Frame, bool]]:
+        self._progress.start("decode", None)
+        for frame in self._frames:
+            if self.count == 0:
+                self.first_time = frame.time
+            starts_shot = detector.is_cut(frame.image)
+            self.count += 1
+            self.scenes += starts_shot or self.count == 1
+            self.last_time = frame.time
+            self._progress.advance("decode")
+            yield frame, starts_shot
