@@ -96,12 +96,13 @@ class Upscaler:
         check_output_path(input_path, output_path, self.settings.overwrite)  # 1. fail early on a bad output
         source = open_video(input_path, self.settings.input_fps, self.settings.allow_partial)  # 2. decode
         output_rate = self.settings.timing.output_rate(source.info.frame_rate)  # 3. timing
+        self._start_progress(source)
         counter = _FrameCounter(source.frames(), self.progress)
         jobs = self._plan(counter, source, output_rate)  # 4. scenes + plan
         with create_executor(self.settings.executor.kind, self.settings.backend, self.settings.needs_gpu,
                              self.settings.executor.workers, self.settings.executor.address) as executor:
-            frames_out, warnings = self._encode(source, output_path, output_rate,
-                                                execute_jobs(jobs, executor, self._batch_size()))  # 5+6
+            frames = execute_jobs(jobs, executor, self._batch_size(), self.progress)  # 5. interpolate
+            frames_out, warnings = self._encode(source, output_path, output_rate, frames)  # 6. encode
         return UpscaleResult(input_path, output_path, counter.count, frames_out, counter.scenes,
                              time.monotonic() - started, output_rate, tuple(warnings))
 
@@ -119,12 +120,15 @@ class Upscaler:
         if tail is not None:
             yield tail
 
+    def _start_progress(self, source: VideoSource) -> None:
+        frames_in = source.info.num_frames
+        factor = self.settings.timing.factor
+        self.progress.start("decode", frames_in)
+        self.progress.start("interpolate", frames_in)
+        self.progress.start("encode", factor * frames_in if frames_in and factor else None)
+
     def _encode(self, source: VideoSource, output_path: Path, output_rate: Fraction,
                 frames: Iterable[np.ndarray]) -> tuple[int, list[str]]:
-        estimate = None
-        if source.info.num_frames:
-            estimate = self.settings.timing.factor * source.info.num_frames if self.settings.timing.factor else None
-        self.progress.start("encode", estimate)
         audio_from = None if source.info.is_image_folder else source.path
         count = 0
         with open_writer(output_path, source.info, output_rate, self.settings.encoder, audio_from) as writer:
@@ -138,8 +142,12 @@ class Upscaler:
         return int(self.settings.backend.option_dict().get("batch_pairs", 1))
 
 
-def execute_jobs(jobs: Iterable[PairJob], executor: Executor, batch_pairs: int = 1) -> Iterator[np.ndarray]:
-    """Output frames in order: copies straight from the plan, in-betweens from the executor (results in order)."""
+def execute_jobs(jobs: Iterable[PairJob], executor: Executor, batch_pairs: int = 1,
+                 progress: Progress | None = None) -> Iterator[np.ndarray]:
+    """Output frames in order: copies straight from the plan, in-betweens from the executor (results in order).
+
+    Progress counts keyframe intervals done ("interpolate")."""
+    progress = progress or SilentProgress()
     pending: deque[list[PairJob]] = deque()
 
     def units() -> Iterator[WorkUnit]:
@@ -151,11 +159,15 @@ def execute_jobs(jobs: Iterable[PairJob], executor: Executor, batch_pairs: int =
 
     for result in executor.run(units()):
         made = iter(result)
-        for job in pending.popleft():
+        group = pending.popleft()
+        for job in group:
             yield from job.assemble(next(made) if job.positions else [])
+        progress.advance("interpolate", len(group))
     while pending:  # a trailing group made only of copies
-        for job in pending.popleft():
+        group = pending.popleft()
+        for job in group:
             yield from job.assemble([])
+        progress.advance("interpolate", len(group))
 
 
 def _groups(jobs: Iterable[PairJob], batch_pairs: int) -> Iterator[list[PairJob]]:
@@ -184,7 +196,6 @@ class _FrameCounter:
         self.last_time = Fraction(0)
 
     def mark_cuts(self, detector: CutDetector) -> Iterator[tuple[Frame, bool]]:
-        self._progress.start("decode", None)
         for frame in self._frames:
             if self.count == 0:
                 self.first_time = frame.time
