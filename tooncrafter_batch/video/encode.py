@@ -22,7 +22,7 @@ import numpy as np
 from ..datatypes import VideoInfo
 from ..errors import OutputError, SettingsError
 from .audio import StreamCopier, write_audio
-from .image_folder import ImageFolderWriter
+from .image_folder import ImageFolderWriter, check_frame
 
 # Muxer for each output extension; the first group can hold H.264.
 MUXERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".avi": "avi", ".flv": "flv",
@@ -118,8 +118,7 @@ class VideoWriter:
 
     def write(self, image: np.ndarray) -> None:
         """Append one frame (RGB uint8, the input's size); it is shown at time index / frame_rate."""
-        if image.shape != (*self._size, 3) or image.dtype != np.uint8:
-            raise ValueError(f"expected an RGB uint8 frame of shape {(*self._size, 3)}, got {image.shape} {image.dtype}")
+        check_frame(image, self._size)
         frame = self._to_video_frame(image)
         frame.pts, frame.duration = self.num_frames, 1
         self._container.mux(self._stream.encode(frame))

@@ -95,6 +95,12 @@ def _png_size(file: Path) -> tuple[int, int]:
     return struct.unpack(">II", header[16:24])
 
 
+def check_frame(image: np.ndarray, size: tuple[int, int]) -> None:
+    """Refuse a frame that is not RGB uint8 of (height, width) `size` (a programming error, not a user's)."""
+    if image.shape != (*size, 3) or image.dtype != np.uint8:
+        raise ValueError(f"expected an RGB uint8 frame of shape {(*size, 3)}, got {image.shape} {image.dtype}")
+
+
 class ImageFolderWriter:
     """Writes frames as `000000.png`, `000001.png`, ... into a folder; same interface as `encode.VideoWriter`.
 
@@ -116,8 +122,7 @@ class ImageFolderWriter:
         self.num_frames = 0
 
     def write(self, image: np.ndarray) -> None:
-        if image.shape != (*self._size, 3) or image.dtype != np.uint8:
-            raise ValueError(f"expected an RGB uint8 frame of shape {(*self._size, 3)}, got {image.shape} {image.dtype}")
+        check_frame(image, self._size)
         final = self.path / f"{self.num_frames:06d}.png"
         partial = self.path / f".{final.stem}.partial-{os.getpid()}.png"
         if not cv2.imwrite(str(partial), cv2.cvtColor(image, cv2.COLOR_RGB2BGR)):
