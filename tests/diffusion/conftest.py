@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 from safetensors.torch import load_file
 
@@ -67,6 +68,25 @@ def tiny_resampler(tiny_config, tiny_state_dict):
     resampler = Resampler(tiny_config.resampler)
     resampler.load_state_dict(submodule_state(tiny_state_dict, "image_proj_model."), strict=True)
     return resampler.eval()
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_config, tiny_state_dict):
+    """The whole tiny ToonCrafterModel with the tiny weights; its CLIP towers keep random weights (the golden
+    files bypass them with stand-in tokens)."""
+    from tooncrafter_batch.diffusion.model import ToonCrafterModel
+
+    torch.manual_seed(0)
+    model = ToonCrafterModel(tiny_config)
+    result = model.load_state_dict(tiny_state_dict, strict=False)
+    assert result.unexpected_keys == []
+    assert all(key.startswith(("cond_stage_model.", "embedder.")) for key in result.missing_keys)
+    return model.eval()
+
+
+@pytest.fixture(scope="session")
+def golden_interp_full() -> dict:
+    return _golden("golden_interp_full")
 
 
 @pytest.fixture(scope="session")
