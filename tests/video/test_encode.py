@@ -171,6 +171,29 @@ def test_bad_output_paths_are_output_errors(tmp_path, make_info, make_path, mess
         VideoWriter(make_path(tmp_path), make_info(96, 64), NTSC_FILM)
 
 
+def test_a_container_that_cannot_hold_the_codec_is_a_settings_error(tmp_path, make_info):
+    with pytest.raises(SettingsError, match="cannot hold libx264"):
+        VideoWriter(tmp_path / "out.webm", make_info(96, 64), NTSC_FILM)
+    assert _leftovers(tmp_path) == []
+
+
+def test_writing_onto_the_input_is_refused(tone_clip, make_info):
+    before = tone_clip.read_bytes()
+    with pytest.raises(OutputError, match="is the input"):
+        VideoWriter(tone_clip, make_info(96, 64), NTSC_FILM, audio_from=tone_clip)
+    assert tone_clip.read_bytes() == before
+
+
+def test_an_rgb_codec_keeps_png_frames_exactly(tmp_path, make_info):
+    images = [gradient(97, 65, shift) for shift in range(3)]
+    path = tmp_path / "lossless.mkv"
+    write_frames(path, make_info(97, 65, pix_fmt="rgb24", is_image_folder=True), Fraction(24), images,
+                 EncoderSettings(codec="libx264rgb", crf=0))
+    source = open_video(path)
+    assert source.info.pix_fmt == "gbrp"  # the H.264 decoder gives RGB back as planar G, B, R
+    assert all(np.array_equal(frame.image, image) for frame, image in zip(source.frames(), images))
+
+
 @pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root may write into any folder")
 def test_an_unwritable_folder_is_an_output_error(tmp_path, make_info):
     folder = tmp_path / "locked"

@@ -5,9 +5,11 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
+from tooncrafter_batch.video.decode import open_video
 from tooncrafter_batch.video.encode import EncoderSettings, write_clip
 
 WIDTH, HEIGHT = 160, 120  # 57.6 kB per RGB frame: holding the long clip's frames would cost over 50 MB
@@ -55,3 +57,16 @@ def test_peak_memory_does_not_grow_with_the_length_of_the_video(tmp_path):
     short, long = _peak_kib(tmp_path, SHORT), _peak_kib(tmp_path, LONG)
     held = (LONG - SHORT) * WIDTH * HEIGHT * 3 // 1024  # what keeping the extra decoded frames would cost
     assert long - short < held // 4, f"peak RSS {short} kB for {SHORT} frames, {long} kB for {LONG} frames"
+    # and over the long clip (40 s at 24 fps, 80 s of output frames at 48 fps) the sound is still in step:
+    clip, output = open_video(tmp_path / f"clip{LONG}.mkv"), open_video(tmp_path / f"out{LONG}.mkv")
+    assert output.info.num_frames == 2 * LONG
+    assert abs(output.info.duration - clip.info.duration) <= 1 / output.info.frame_rate
+    assert _audio_stamps(tmp_path / f"out{LONG}.mkv") == _audio_stamps(tmp_path / f"clip{LONG}.mkv")
+
+
+def _audio_stamps(path: Path) -> list[tuple[int, int]]:
+    """(pts relative to the video's first packet, size) of every audio packet."""
+    with av.open(str(path)) as container:
+        video_start = next(packet.pts for packet in container.demux(video=0) if packet.size)
+    with av.open(str(path)) as container:
+        return [(packet.pts - video_start, packet.size) for packet in container.demux(audio=0) if packet.size]

@@ -71,6 +71,8 @@ class VideoWriter:
         self.warnings: list[str] = []
         self.num_frames = 0
         muxer = _muxer_for(self.path)
+        if audio_from is not None and self.path.resolve() == Path(audio_from).resolve():
+            raise OutputError(f"output {self.path} is the input itself; choose another output path")
         _check_folder(self.path.parent)
         self._partial = self.path.with_name(f".{self.path.stem}.partial-{os.getpid()}{self.path.suffix}")
         self._frame_rate = Fraction(frame_rate)
@@ -91,7 +93,11 @@ class VideoWriter:
             raise
 
     def _add_video_stream(self, info: VideoInfo, settings: EncoderSettings) -> av.VideoStream:
-        stream = self._container.add_stream(settings.codec, rate=self._frame_rate)
+        try:
+            stream = self._container.add_stream(settings.codec, rate=self._frame_rate)
+        except ValueError:  # PyAV's way of saying the container cannot hold this codec
+            raise SettingsError(f"a {self.path.suffix} file cannot hold {settings.codec} video; choose another "
+                                f"--codec or an output ending in .mkv") from None
         stream.width, stream.height = info.width, info.height
         stream.pix_fmt = self._pick_pix_fmt(info, av.codec.Codec(settings.codec, "w"))
         stream.time_base = 1 / self._frame_rate
@@ -106,11 +112,11 @@ class VideoWriter:
 
     def _pick_pix_fmt(self, info: VideoInfo, codec: av.codec.Codec) -> str:
         supported = [fmt.name for fmt in codec.video_formats or ()]
-        fitting = [name for name in (info.pix_fmt, *_FALLBACK_PIX_FMTS)
+        fitting = [name for name in (info.pix_fmt, *_FALLBACK_PIX_FMTS, *supported)
                    if name in supported and _fits(name, info.width, info.height)]
         if not fitting:
-            raise OutputError(f"{codec.name} cannot encode a {info.width}x{info.height} picture in any of "
-                              f"{info.pix_fmt}, {', '.join(_FALLBACK_PIX_FMTS)}; choose another --codec")
+            raise SettingsError(f"{codec.name} cannot encode a {info.width}x{info.height} picture (its pixel "
+                                f"formats need even sizes); choose another --codec such as libx264")
         if fitting[0] != info.pix_fmt and not info.is_image_folder:  # PNGs are RGB: no news in converting them
             self.warnings.append(f"pixel format {info.pix_fmt} cannot be encoded by {codec.name} at "
                                  f"{info.width}x{info.height}; using {fitting[0]}")
