@@ -111,7 +111,7 @@ class _Payload:
 ])
 def test_pickle_carrying_code_is_refused_without_running_it(tmp_path, writer, reader):
     marker = tmp_path / "pwned"
-    payload = {"state_dict": _filled(1).state_dict(), "callback": _Payload(marker)}
+    payload = {"epoch": 3, "callback": _Payload(marker)}  # the refusal must come before any state dict check
     pickle.loads(pickle.dumps(payload))  # proof that the payload is live: a plain unpickler runs it
     assert marker.exists()
     marker.unlink()
