@@ -23,7 +23,7 @@ app = typer.Typer(
 
 def _register_commands() -> None:
     # Each command module adds itself to `app` (or to a sub-app) when imported.
-    from . import evaluate, sketch, upscale  # noqa: F401
+    from . import evaluate, run, sketch, upscale  # noqa: F401
 
 
 _register_commands()
@@ -34,7 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     try:
-        app(args=args, standalone_mode=False, prog_name="toonbatch")
+        code = app(args=args, standalone_mode=False, prog_name="toonbatch")
+        if isinstance(code, int):  # a command's `raise typer.Exit(n)` comes back as n without standalone mode
+            return code
     except typer.Exit as stop:
         return stop.exit_code
     except typer.Abort:

@@ -24,13 +24,18 @@ def wants_ray(kind: str, needs_gpu: bool, workers: int, address: str | None) -> 
     return kind == "ray"
 
 
-def create_executor(kind: str, spec: BackendSpec, needs_gpu: bool, workers: int = 1,
-                    address: str | None = None) -> Executor:
-    """Build the executor `kind` names ("auto", "local" or "ray") for `workers` copies of the backend `spec`."""
+def create_executor(kind: str, spec: BackendSpec, needs_gpu: bool, workers: int = 1, address: str | None = None,
+                    cpus_per_actor: float = 1, gpus_per_actor: float | None = None, max_retries: int = 3) -> Executor:
+    """Build the executor `kind` names ("auto", "local" or "ray") for `workers` copies of the backend `spec`.
+
+    The last three only matter on Ray: each actor's CPU and GPU request, and how often a unit is run again after
+    the actor holding it died.
+    """
     if not wants_ray(kind, needs_gpu, workers, address):
         if address is not None:
             raise SettingsError("--ray-address needs the Ray executor; drop --executor local or the address")
         return LocalExecutor(spec, workers)
     from .ray_executor import RayExecutor
 
-    return RayExecutor(spec, num_actors=workers, address=address, needs_gpu=needs_gpu)
+    return RayExecutor(spec, num_actors=workers, address=address, cpus_per_actor=cpus_per_actor,
+                       gpus_per_actor=gpus_per_actor, max_retries=max_retries, needs_gpu=needs_gpu)
