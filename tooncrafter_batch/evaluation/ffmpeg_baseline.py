@@ -6,6 +6,9 @@ clip's rate, and raw rgb24 comes back. What we learned reproducing BASELINE.md:
 - minterpolate works in yuv444p, so ffmpeg converts rgb24 in and out around it; that round trip is part of its score.
 - minterpolate emits nothing after the last input frame's predecessor, so each chain ends with a repeated frame.
 - `dup` at exactly t = 0.5 shows the earlier frame.
+- The round trip alone costs an exact copy about 7 dB (60 -> ~53 dB on onepiece_demo): on held frames our lossless
+  backends score above ffmpeg for that reason only. `through_yuv444p` applies the same round trip (bit-exact with
+  ffmpeg 5.1) so that our blend and duplicate can be checked against BASELINE.md's rows.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterator, Sequence
 
+import av
 import numpy as np
 
 from ..errors import BackendError
@@ -37,6 +41,12 @@ def require_ffmpeg() -> str:
         raise BackendError("--vs-ffmpeg needs the ffmpeg program, which is not on PATH; install it "
                            "(e.g. apt-get install ffmpeg) or leave out --vs-ffmpeg")
     return path
+
+
+def through_yuv444p(frame: np.ndarray) -> np.ndarray:
+    """An RGB uint8 frame after ffmpeg's rgb24 -> yuv444p -> rgb24 conversions around minterpolate."""
+    converted = av.VideoFrame.from_ndarray(frame, format="rgb24").reformat(format="yuv444p")
+    return converted.to_ndarray(format="rgb24")
 
 
 def keyframe_chains(cases: Sequence[Case]) -> list[list[int]]:
