@@ -63,13 +63,16 @@ class VideoSource:
         return (decoded.pts - start_pts) * self.info.time_base
 
     def _check_complete(self, end: Fraction) -> None:
-        """A stream that ends (without an error) well before its declared length was cut off."""
-        missing_frames = self._expected_frames is not None and self.num_good_frames < self._expected_frames
-        slack = 2 / self.info.frame_rate
-        missing_time = self._expected_end is not None and end < self._expected_end - slack
-        if missing_frames or missing_time:
-            declared = f"{float(self._expected_end):.3f} s" if self._expected_end else f"{self._expected_frames} frames"
-            self._stop(end, f"the data ends before the declared length ({declared})")
+        """A stream that ends (without an error) well before its declared length was cut off.
+
+        The declared duration decides when there is one; the frame count only otherwise (MP4 edit lists can hide
+        counted frames). Two frames of slack absorb rounding and a dropped last frame.
+        """
+        if self._expected_end is not None:
+            if end < self._expected_end - 2 / self.info.frame_rate:
+                self._stop(end, f"the data ends before the declared length ({float(self._expected_end):.3f} s)")
+        elif self._expected_frames is not None and self.num_good_frames < self._expected_frames - 2:
+            self._stop(end, f"the data ends before the declared {self._expected_frames} frames")
 
     def _stop(self, end: Fraction, reason: str) -> None:
         if not self.allow_partial:

@@ -161,7 +161,7 @@ class VideoWriter:
             self._copier.close()
         try:
             self._container.close()
-        except (av.FFmpegError, ValueError, AttributeError):
+        except (av.FFmpegError, ValueError):
             pass  # an output that never got its header cannot be closed cleanly; it is deleted anyway
         self._partial.unlink(missing_ok=True)
 
