@@ -100,13 +100,12 @@ def golden_resampler() -> dict:
 
 
 @pytest.fixture(scope="session")
-def tiny_autoencoder(tiny_state_dict):
-    """The VAE of tiny_config.yaml (ch 32, ch_mult 1,1,1,2, one res block) with the tiny weights, eval mode."""
-    from tooncrafter_batch.diffusion.autoencoder import AutoencoderConfig, AutoencoderKLDualRef
+def tiny_autoencoder(tiny_config, tiny_state_dict):
+    """The tiny config's VAE (ch 32, ch_mult 1,1,1,2, one res block) with the tiny weights, eval mode."""
+    from tooncrafter_batch.diffusion.autoencoder import AutoencoderKLDualRef
 
-    autoencoder = AutoencoderKLDualRef(AutoencoderConfig(ch=32, ch_mult=(1, 1, 1, 2), num_res_blocks=1))
-    prefix = "first_stage_model."
-    autoencoder.load_state_dict({k[len(prefix):]: v for k, v in tiny_state_dict.items() if k.startswith(prefix)})
+    autoencoder = AutoencoderKLDualRef(tiny_config.autoencoder)
+    autoencoder.load_state_dict(submodule_state(tiny_state_dict, "first_stage_model."), strict=True)
     return autoencoder.eval()
 
 

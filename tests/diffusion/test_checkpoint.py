@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 import torch
-import yaml
 from safetensors.torch import save_file
 from torch import nn
 
@@ -13,9 +12,6 @@ from tooncrafter_batch.diffusion.checkpoint import (
     load_checkpoint, read_layout, save_safetensors, state_dict_layout, verify_checkpoint,
 )
 from tooncrafter_batch.errors import CheckpointError
-
-REPO = Path(__file__).resolve().parents[2]
-
 
 class Tiny(nn.Module):
     """A small stand-in with the UNet's fs-embedding name (the legacy rename target)."""
@@ -148,23 +144,14 @@ def test_save_needs_the_safetensors_suffix(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def tiny_model_files(tmp_path_factory, tiny_state_dict):
-    """The whole tiny model (goldens' weights + random tiny CLIP towers) saved in the three formats."""
-    from tooncrafter_batch.diffusion.config import model_config_from_mapping
-    from tooncrafter_batch.diffusion.model import ToonCrafterModel
-
-    config = model_config_from_mapping(yaml.safe_load((REPO / "configs" / "tooncrafter_tiny.yaml").read_text()),
-                                       "tooncrafter_tiny.yaml")
-    torch.manual_seed(0)
-    source = ToonCrafterModel(config)
-    missing, unexpected = source.load_state_dict(tiny_state_dict, strict=False)
-    assert not unexpected and all(key.startswith(("cond_stage_model.", "embedder.")) for key in missing)
+def tiny_model_files(tmp_path_factory, tiny_model):
+    """The whole tiny model (the goldens' weights + random tiny CLIP towers) saved in the three formats."""
     folder = tmp_path_factory.mktemp("tiny_checkpoints")
-    state = source.state_dict()
+    state = tiny_model.state_dict()
     torch.save({"state_dict": state}, folder / "state_dict.ckpt")
     torch.save({"module": {f"_forward_module.{key}": value for key, value in state.items()}}, folder / "deepspeed.ckpt")
-    save_safetensors(source, folder / "model_fp16.safetensors", torch.float16)
-    return config, source, folder
+    save_safetensors(tiny_model, folder / "model_fp16.safetensors", torch.float16)
+    return tiny_model.config, tiny_model, folder
 
 
 @pytest.mark.parametrize("name", ["state_dict.ckpt", "deepspeed.ckpt"])
