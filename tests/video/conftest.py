@@ -32,6 +32,12 @@ def make_info():
 
 
 @pytest.fixture(scope="session")
+def small_spec() -> CartoonSpec:
+    """What `tone_clip` and `small_frames` show (its `click_times` say where the sound's clicks are)."""
+    return SMALL
+
+
+@pytest.fixture(scope="session")
 def small_frames() -> list[np.ndarray]:
     """The frames of SMALL: 24 frames of 96x64 with a cut at frame 12."""
     return cartoon_frames()

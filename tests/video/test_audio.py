@@ -11,7 +11,8 @@ from tooncrafter_batch.synthetic import click_times, render_audio
 from tooncrafter_batch.video.decode import open_video
 from tooncrafter_batch.video.encode import VideoWriter
 
-from conftest import NTSC_FILM, SMALL  # noqa: E402  (tests/video/conftest.py)
+NTSC_FILM = Fraction(24000, 1001)
+
 
 
 def packets(path: Path, kind: str) -> list[av.Packet]:
@@ -61,7 +62,7 @@ def upscale_by_copying(source_path: Path, output: Path, factor: int) -> VideoWri
     return writer
 
 
-def test_audio_is_stream_copied_and_in_sync_at_four_times_ntsc_film(tmp_path, tone_clip):
+def test_audio_is_stream_copied_and_in_sync_at_four_times_ntsc_film(tmp_path, tone_clip, small_spec):
     output = tmp_path / "x4.mp4"
     writer = upscale_by_copying(tone_clip, output, 4)
     assert writer.warnings == []
@@ -73,7 +74,7 @@ def test_audio_is_stream_copied_and_in_sync_at_four_times_ntsc_film(tmp_path, to
     assert [packet.pts for packet in copied] == [packet.pts for packet in original]
     (start_in, samples_in, rate_in), (start_out, samples_out, rate_out) = sound(tone_clip), sound(output)
     assert (start_out, len(samples_out), rate_out) == (start_in, len(samples_in), rate_in)
-    assert abs(first_click(output) - float(click_times(SMALL)[0])) < 0.003
+    assert abs(first_click(output) - float(click_times(small_spec)[0])) < 0.003
 
 
 def _late_video_clip(path: Path) -> None:
@@ -107,9 +108,9 @@ def test_sound_stays_in_sync_when_the_video_starts_late(tmp_path, suffix):
     assert abs(first_click(output) - 0.5) < 0.003
 
 
-def _clip_with_adpcm_sound(tone_clip: Path, path: Path) -> None:
+def _clip_with_adpcm_sound(tone_clip: Path, path: Path, spec) -> None:
     """The clip's video packets with its soundtrack encoded as QuickTime IMA ADPCM, which MP4 cannot hold."""
-    samples, rate = render_audio(SMALL)
+    samples, rate = render_audio(spec)
     with av.open(str(tone_clip)) as source, av.open(str(path), "w") as output:
         video = output.add_stream_from_template(source.streams.video[0])
         audio = output.add_stream("adpcm_ima_qt", rate=rate)
@@ -124,9 +125,9 @@ def _clip_with_adpcm_sound(tone_clip: Path, path: Path) -> None:
         output.mux(audio.encode(None))
 
 
-def test_audio_the_container_cannot_hold_is_reencoded_in_sync(tmp_path, tone_clip):
+def test_audio_the_container_cannot_hold_is_reencoded_in_sync(tmp_path, tone_clip, small_spec):
     odd_sound = tmp_path / "adpcm.mov"
-    _clip_with_adpcm_sound(tone_clip, odd_sound)
+    _clip_with_adpcm_sound(tone_clip, odd_sound, small_spec)
     output = tmp_path / "x2.mp4"
     writer = upscale_by_copying(odd_sound, output, 2)
     assert any("re-encoded to aac" in warning for warning in writer.warnings)
@@ -135,8 +136,8 @@ def test_audio_the_container_cannot_hold_is_reencoded_in_sync(tmp_path, tone_cli
     _, samples_in, _ = sound(odd_sound)
     _, samples_out, _ = sound(output)
     assert abs(len(samples_out) - len(samples_in)) <= 2048  # within two AAC frames of padding
-    assert abs(first_click(odd_sound) - float(click_times(SMALL)[0])) < 0.003
-    assert abs(first_click(output) - float(click_times(SMALL)[0])) < 0.003
+    assert abs(first_click(odd_sound) - float(click_times(small_spec)[0])) < 0.003
+    assert abs(first_click(output) - float(click_times(small_spec)[0])) < 0.003
 
 
 _SUBTITLES = """1
