@@ -9,8 +9,6 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
-from rich.console import Console
-
 from .pipeline import UpscaleSettings, Upscaler
 from .progress import BarProgress
 from .synthetic import CartoonSpec, write_cartoon
@@ -21,19 +19,18 @@ DEMO_SPEC = CartoonSpec(width=640, height=360, num_frames=72, frame_rate=Fractio
 
 
 def main(folder: Path) -> Path:
-    console = Console(stderr=True)
     folder.mkdir(parents=True, exist_ok=True)
     source = folder / "cartoon.mp4"
     output = folder / "cartoon_x4.mp4"
-    console.print(f"rendering a {DEMO_SPEC.num_frames}-frame synthetic cartoon with sound: {source}")
+    print(f"rendering a {DEMO_SPEC.num_frames}-frame synthetic cartoon with sound: {source}", file=sys.stderr)
     write_cartoon(source, DEMO_SPEC)
-    progress = BarProgress(console)
+    progress = BarProgress()
     try:
         result = Upscaler(UpscaleSettings(TimingSettings(factor=4), overwrite=True), progress).run(source, output)
     finally:
         progress.close()
-    console.print(f"{result.frames_in} frames at {float(DEMO_SPEC.frame_rate):.3f} fps -> {result.frames_out} frames at "
-                  f"{float(result.output_rate):.3f} fps, {result.scenes} scenes, {result.seconds:.1f} s")
+    print(f"{result.frames_in} frames at {float(DEMO_SPEC.frame_rate):.3f} fps -> {result.frames_out} frames at "
+                  f"{float(result.output_rate):.3f} fps, {result.scenes} scenes, {result.seconds:.1f} s", file=sys.stderr)
     print(f"demo output: {output.resolve()}")
     return output
 
