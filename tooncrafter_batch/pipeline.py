@@ -79,6 +79,8 @@ def check_output_path(input_path: Path, output_path: Path, overwrite: bool) -> N
     is_folder_output = output_path.is_dir() or str(output_path).endswith("/")
     if output_path.exists() and not is_folder_output and not overwrite:
         raise OutputError(f"output {output_path} already exists; pass --overwrite to replace it")
+    if is_folder_output and output_path.is_dir() and any(output_path.glob("[0-9]*.png")) and not overwrite:
+        raise OutputError(f"output folder {output_path} already holds numbered PNGs; pass --overwrite to replace them")
     parent = output_path if is_folder_output and output_path.exists() else output_path.parent
     if not parent.exists() and not is_folder_output:
         raise OutputError(f"output folder {parent} does not exist; create it first")

@@ -128,3 +128,14 @@ def test_killed_run_leaves_no_broken_output(tmp_path):
     os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
     assert not output.exists(), "a killed run never leaves a file under the final name"
+
+
+def test_png_folder_with_frames_is_refused_without_overwrite(small_cartoon, tmp_path, capsys):
+    source, _ = small_cartoon
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    (frames / "000000.png").write_bytes(b"old")
+    code, err = _run(capsys, "upscale-fps", str(source), "--factor", "2", "-o", str(frames), "--quiet")
+    assert code == 1 and "--overwrite" in err
+    code, err = _run(capsys, "upscale-fps", str(source), "--factor", "2", "-o", str(frames), "--quiet", "--overwrite")
+    assert code == 0, err
