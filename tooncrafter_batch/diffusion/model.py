@@ -30,9 +30,12 @@ class DiffusionWrapper(nn.Module):
         self.diffusion_model = unet
 
     def forward(self, latents: torch.Tensor, concat: torch.Tensor, timesteps: torch.Tensor, context: torch.Tensor,
-                fs: torch.Tensor) -> torch.Tensor:
-        """latents, concat (b, 4, t, h, w); timesteps, fs (b,) int; context (b, l, d) -> v (b, 4, t, h, w)."""
-        return self.diffusion_model(torch.cat([latents, concat], dim=1), timesteps, context, fs)
+                fs: torch.Tensor, control: list[torch.Tensor] | None = None) -> torch.Tensor:
+        """latents, concat (b, 4, t, h, w); timesteps, fs (b,) int; context (b, l, d) -> v (b, 4, t, h, w).
+
+        `control`: scaled sketch residuals for the UNet (see `UNet3D.forward`), or None.
+        """
+        return self.diffusion_model(torch.cat([latents, concat], dim=1), timesteps, context, fs, control)
 
 
 class ToonCrafterModel(nn.Module):

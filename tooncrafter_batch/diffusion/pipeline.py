@@ -17,6 +17,7 @@ from einops import rearrange
 from ..errors import SettingsError
 from .model import ToonCrafterModel
 from .sampler import DDIMSampler, StepOutput, guided_velocity
+from .sketch_encoder import SketchEncoder, SketchGuidance, control_residuals
 
 DEFAULT_SEED = 123  # the reference's seed
 
@@ -110,9 +111,10 @@ def video_to_uint8(video: torch.Tensor) -> torch.Tensor:
 class ToonCrafterPipeline:
     """Runs a `ToonCrafterModel` (already on its device and dtype) from keyframe tensors to 16 frames."""
 
-    def __init__(self, model: ToonCrafterModel):
+    def __init__(self, model: ToonCrafterModel, sketch_encoder: SketchEncoder | None = None):
         self.model = model.eval()
         self.config = model.config
+        self.sketch_encoder = None if sketch_encoder is None else sketch_encoder.eval()
 
     @property
     def device(self) -> torch.device:
@@ -125,11 +127,12 @@ class ToonCrafterPipeline:
     @torch.no_grad()
     def __call__(self, start: torch.Tensor, end: torch.Tensor, prompt: str | Sequence[str] = "",
                  settings: SamplingSettings = SamplingSettings(), generator: torch.Generator | None = None,
-                 on_step: Callable[[StepRecord], None] | None = None) -> torch.Tensor:
+                 on_step: Callable[[StepRecord], None] | None = None,
+                 sketch: SketchGuidance | None = None) -> torch.Tensor:
         """start, end (b, 3, H, W) in [-1, 1], H and W multiples of `size_multiple` -> (b, 3, 16, H, W) in [-1, 1].
 
         All noise comes from `generator` (default: a CPU generator seeded with `settings.seed`, so a seed gives
-        the same noise on any device).
+        the same noise on any device). `sketch` steers the frames through the sketch encoder.
         """
         prompts = [prompt] * start.shape[0] if isinstance(prompt, str) else list(prompt)
         self.check_keyframes(start, end, len(prompts))
@@ -137,7 +140,7 @@ class ToonCrafterPipeline:
         generator = generator or torch.Generator().manual_seed(settings.seed)
         noise = draw_noise(generator, start.shape[0], self.config.num_frames, self.latent_size(start),
                            settings.num_steps, self.config.autoencoder.embed_dim)        # 2. noise
-        return self.generate(start, end, tokens, settings, noise, on_step)                # 3.-5.
+        return self.generate(start, end, tokens, settings, noise, on_step, sketch)        # 3.-5.
 
     @property
     def size_multiple(self) -> int:
@@ -169,10 +172,12 @@ class ToonCrafterPipeline:
                                uncond_image=image[batch:])
 
     def generate(self, start: torch.Tensor, end: torch.Tensor, tokens: ConditionTokens, settings: SamplingSettings,
-                 noise: SamplingNoise, on_step: Callable[[StepRecord], None] | None = None) -> torch.Tensor:
+                 noise: SamplingNoise, on_step: Callable[[StepRecord], None] | None = None,
+                 sketch: SketchGuidance | None = None) -> torch.Tensor:
         """Interpolation from given tower outputs and noise: (b, 3, H, W) pairs -> (b, 3, t, H, W) in [-1, 1]."""
+        self.check_sketch(sketch, start)
         conditioning = self.condition(start, end, tokens, settings.fs, noise.encode)   # 3. latents, contexts
-        latents = self.sample(conditioning, settings, noise, on_step)                   # 4. DDIM loop
+        latents = self.sample(conditioning, settings, noise, on_step, sketch)           # 4. DDIM loop
         return self.decode(latents, conditioning.reference)                             # 5. dual-ref decode
 
     def condition(self, start: torch.Tensor, end: torch.Tensor, tokens: ConditionTokens, fs: int,
@@ -196,12 +201,13 @@ class ToonCrafterPipeline:
                             fs=torch.full((batch,), fs, dtype=torch.long, device=self.device), reference=reference)
 
     def sample(self, conditioning: Conditioning, settings: SamplingSettings, noise: SamplingNoise,
-               on_step: Callable[[StepRecord], None] | None = None) -> torch.Tensor:
+               on_step: Callable[[StepRecord], None] | None = None,
+               sketch: SketchGuidance | None = None) -> torch.Tensor:
         """The DDIM loop from x_T; latents stay float32 between steps. -> (b, 4, t, h, w)."""
         sampler = DDIMSampler(self.model.schedule_state(), settings.num_steps, settings.eta)
         latents = noise.initial.to(self.device, torch.float32)
         for iteration, timestep in enumerate(sampler.timesteps):
-            v_cond, v_uncond = self.predict(latents, timestep, conditioning, settings.cfg_scale != 1)
+            v_cond, v_uncond = self.predict(latents, timestep, conditioning, settings.cfg_scale != 1, sketch)
             v_guided = (v_cond if v_uncond is None
                         else guided_velocity(v_cond, v_uncond, settings.cfg_scale, settings.guidance_rescale))
             output = sampler.step(v_guided, timestep, latents, noise.steps[iteration].to(self.device, torch.float32))
@@ -210,16 +216,38 @@ class ToonCrafterPipeline:
             latents = output.prev_sample
         return latents
 
-    def predict(self, latents: torch.Tensor, timestep: int, conditioning: Conditioning,
-                guided: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """v-predictions of the conditional and (when guided) unconditional branch, one batched UNet call."""
+    def predict(self, latents: torch.Tensor, timestep: int, conditioning: Conditioning, guided: bool,
+                sketch: SketchGuidance | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """v-predictions of the conditional and (when guided) unconditional branch, one batched UNet call.
+
+        Sketch residuals enter both branches, each computed with that branch's context (SPEC_sketch.md §5).
+        """
         contexts = [conditioning.context, conditioning.uncond_context] if guided else [conditioning.context]
         repeats = len(contexts)
         x = latents.to(self.dtype).repeat(repeats, 1, 1, 1, 1)  # (r b, 4, t, h, w)
         timesteps = torch.full((x.shape[0],), timestep, dtype=torch.long, device=self.device)
+        control = None if sketch is None else self.sketch_control(x, timesteps, torch.cat(contexts), sketch, repeats)
         v = self.model.model(x, conditioning.concat.repeat(repeats, 1, 1, 1, 1), timesteps, torch.cat(contexts),
-                             conditioning.fs.repeat(repeats)).float()
+                             conditioning.fs.repeat(repeats), control=control).float()
         return (v[: latents.shape[0]], v[latents.shape[0]:]) if guided else (v, None)
+
+    def check_sketch(self, sketch: SketchGuidance | None, start: torch.Tensor) -> None:
+        if sketch is None:
+            return
+        if self.sketch_encoder is None:
+            raise SettingsError("sketch guidance needs the sketch encoder; build the pipeline with one "
+                                "(--sketch-checkpoint, default model/sketch_encoder.ckpt)")
+        expected = (start.shape[0], 1, self.config.num_frames, *start.shape[-2:])
+        if tuple(sketch.sketches.shape) != expected:
+            raise SettingsError(f"sketches must be {expected} (one grey sketch per generated frame at the "
+                                f"keyframe size), got {tuple(sketch.sketches.shape)}")
+
+    def sketch_control(self, x: torch.Tensor, timesteps: torch.Tensor, context: torch.Tensor,
+                       sketch: SketchGuidance, repeats: int) -> list[torch.Tensor]:
+        """Scaled sketch residuals for the `repeats` guidance branches stacked in x (r b, 4, t, h, w)."""
+        sketches = sketch.sketches.to(x.device, x.dtype).repeat(repeats, 1, 1, 1, 1)  # (r b, 1, t, H, W)
+        frame_mask = None if sketch.frame_mask is None else sketch.frame_mask.to(x.device).repeat(repeats, 1)
+        return control_residuals(self.sketch_encoder, x, sketches, timesteps, context, sketch.scale, frame_mask)
 
     def decode(self, latents: torch.Tensor, reference: list[torch.Tensor]) -> torch.Tensor:
         """Dual-reference decode, then frames t/2-1 and t/2 re-decoded without latent frames 1 and t-2.

@@ -61,6 +61,21 @@ class SketchEncoderConfig:
         return 4 * self.model_channels
 
 
+@dataclass(frozen=True, eq=False)
+class SketchGuidance:
+    """Sketches for a batch of pairs and how strongly they steer the UNet.
+
+    `sketches` (b, 1, t, H, W) in [0, 1], white lines on black at the keyframes' size, blank where not drawn.
+    Frames without a sketch get the residuals of a blank hint, as in both community apps (a blank hint is not a
+    no-op: the encoder still sees the noisy latent); with `frame_mask` (b, t) bool, their residuals are zeroed
+    instead. Which one the released weights were trained for is not known.
+    """
+
+    sketches: torch.Tensor
+    scale: float = DEFAULT_CONTROL_SCALE
+    frame_mask: torch.Tensor | None = None
+
+
 def _zero_conv(channels: int) -> nn.Sequential:
     """1x1 convolution (key `.0.`); trained from zero so the control starts as a no-op."""
     return nn.Sequential(nn.Conv2d(channels, channels, 1))
