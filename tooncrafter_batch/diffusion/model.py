@@ -58,6 +58,17 @@ class ToonCrafterModel(nn.Module):
         self.embedder = ClipImageEncoder(config.clip)
         self.image_proj_model = Resampler(config.resampler)
 
+    def place(self, device: torch.device | str, dtype: torch.dtype) -> ToonCrafterModel:
+        """Moves everything to `device` and casts the weights to `dtype`; the schedule buffers stay float32.
+
+        Use this rather than `.to(dtype)`, which would round alpha_prod (and so every DDIM coefficient) to bf16.
+        """
+        for module in self.children():
+            module.to(device=device, dtype=dtype)
+        for name, buffer in self.named_buffers(recurse=False):
+            setattr(self, name, buffer.to(device=device, dtype=torch.float32))
+        return self
+
     def schedule_state(self) -> dict[str, torch.Tensor]:
         """The top-level schedule buffers by name (what `DDIMSampler` reads)."""
         return dict(self.named_buffers(recurse=False))
