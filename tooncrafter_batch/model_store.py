@@ -12,13 +12,14 @@ import torch
 import yaml
 from torch import nn
 
-from .diffusion.checkpoint import state_dict_layout
+from .diffusion.checkpoint import load_checkpoint, state_dict_layout
 from .diffusion.config import ModelConfig, model_config_from_mapping
 from .diffusion.model import ToonCrafterModel
 from .diffusion.sketch_encoder import SketchEncoder, SketchEncoderConfig
 from .errors import CheckpointError, SettingsError
 
 DEFAULT_CHECKPOINT = Path("model/tooncrafter_512_interp_v1/model.ckpt")  # where the reference expects it
+DEFAULT_SKETCH_CHECKPOINT = Path("model/sketch_encoder.ckpt")  # sketch_encoder.ckpt of the same hub repo
 HUB_REPO = "Doubiiu/ToonCrafter"
 HUB_FILENAME = "model.ckpt"
 
@@ -78,3 +79,20 @@ def download_checkpoint(target: Path = DEFAULT_CHECKPOINT) -> Path:
     if downloaded != target:
         downloaded.replace(target)
     return target
+
+
+def load_sketch_encoder(checkpoint: Path | None = None, config: SketchEncoderConfig = SketchEncoderConfig(),
+                        device: torch.device | str = "cpu", random_weights: bool = False) -> SketchEncoder:
+    """The sketch encoder with the weights of `checkpoint` (default model/sketch_encoder.ckpt), in eval mode.
+
+    The file is the official `.ckpt` (read with weights_only, bare or under "state_dict") or a converted `.safetensors`
+    (fp16 included); `random_weights` skips it (smoke runs of the tiny config).
+    """
+    encoder = build_model(config, device)
+    if not random_weights:
+        path = checkpoint if checkpoint is not None else DEFAULT_SKETCH_CHECKPOINT
+        if not path.is_file():
+            raise CheckpointError(f"no sketch encoder at {path}; download {HUB_REPO} sketch_encoder.ckpt and put it "
+                                  f"there, or pass --sketch-checkpoint PATH")
+        load_checkpoint(encoder, path)
+    return encoder.eval()

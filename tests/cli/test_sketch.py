@@ -1,4 +1,7 @@
-"""`toonbatch sketch extract` from the command line."""
+"""`toonbatch sketch extract` from the command line, and `toonbatch model layout` of the sketch encoder."""
+
+import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -37,3 +40,11 @@ def test_extract_errors_are_one_line(tmp_path, capsys):
     assert main(["sketch", "extract", str(frame), "-o", str(tmp_path / "lines.png")]) == 1
     assert "already exists; pass --overwrite" in capsys.readouterr().err
     assert main(["sketch", "extract", str(frame), "-o", str(tmp_path / "lines.png"), "--overwrite"]) == 0
+
+
+def test_model_layout_of_the_sketch_encoder_is_the_manifest(capsys):
+    repo = Path(__file__).resolve().parents[2]
+    manifest = json.loads((repo / "tests" / "data" / "reference" / "sketch" / "manifest_sketch.json").read_text())
+    assert main(["model", "layout", "--config", str(repo / "configs" / "sketch_encoder.yaml"), "--json"]) == 0
+    layout = json.loads(capsys.readouterr().out)
+    assert list(layout.items()) == [(entry["key"], entry["shape"]) for entry in manifest["keys"]]
