@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tooncrafter_batch"
 LOWER_LAYERS_FORBIDDEN = {
     "diffusion": {"cli", "pipeline", "jobs", "orchestration", "backends", "video", "scenes", "timing", "plan",
                   "progress", "evaluation", "synthetic", "model_store"},
-    "backends": {"cli", "pipeline", "jobs", "orchestration", "video", "progress", "evaluation", "model_store"},
+    "backends": {"cli", "pipeline", "jobs", "orchestration", "video", "progress", "evaluation"},
     "video": {"cli", "pipeline", "jobs", "orchestration", "backends", "diffusion", "progress", "evaluation"},
     "orchestration": {"cli", "pipeline", "jobs", "video", "progress", "evaluation"},
     "scenes": {"cli", "pipeline", "jobs", "orchestration", "backends", "diffusion", "video"},
