@@ -16,8 +16,8 @@ PSNR_CAP = 60.0  # dB, for identical frames
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114])
 SSIM_WINDOW = 7  # px, skimage's default uniform window
 
-LINE_BLOCK = 15  # px, side of the box a pixel is compared with to decide it is part of a stroke
-LINE_OFFSET = 12.0  # luma levels (0..255) a stroke pixel must lie below its box mean
+LINE_WIDTH = 5  # px, strokes up to about this wide count as lines (side of the square black-hat kernel)
+LINE_CONTRAST = 20.0  # luma levels (0..255) a stroke must lie below the paper around it
 CHAMFER_CAP = 32.0  # px, the most one stroke pixel can cost; also the score when one line map is empty
 
 
@@ -68,15 +68,15 @@ def ssim(prediction: np.ndarray, truth: np.ndarray) -> float:
 
 
 def line_map(image: np.ndarray) -> np.ndarray:
-    """The dark strokes of an RGB image, (h, w) bool.
+    """The dark thin strokes of an RGB image, (h, w) bool.
 
-    A pixel is on a stroke when its luma lies more than `LINE_OFFSET` levels below the mean luma of the
-    `LINE_BLOCK` x `LINE_BLOCK` box around it (an adaptive threshold): thin dark lines and the dark rims of
-    shapes qualify, flat colour and compression noise do not.
+    A morphological black-hat of the luma (closing with a `LINE_WIDTH` square, minus the luma) measures how much
+    darker a pixel is than what surrounds it within a stroke's width: thin dark lines respond, while flat colour,
+    the edges of large dark regions and gentle shading do not. Pixels darker by more than `LINE_CONTRAST` are lines.
     """
     values = luma(image).astype(np.float32)
-    local_mean = cv2.blur(values, (LINE_BLOCK, LINE_BLOCK), borderType=cv2.BORDER_REPLICATE)
-    return values < local_mean - LINE_OFFSET
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (LINE_WIDTH, LINE_WIDTH))
+    return cv2.morphologyEx(values, cv2.MORPH_BLACKHAT, kernel, borderType=cv2.BORDER_REPLICATE) > LINE_CONTRAST
 
 
 def chamfer_distance(prediction: np.ndarray, truth: np.ndarray) -> float:
