@@ -35,6 +35,7 @@ LINE_LEVEL = 0.5  # sketch values at or above this are line pixels
 MIN_REGION_FRACTION = 2e-4  # areas smaller than this share of the frame are not followed
 BACKDROP_FRACTION = 0.2  # an area touching the border and this large is backdrop, never moved
 MAX_MATCH_COST = 1.0  # areas less alike than this are not the same area
+MATCH_MARGIN = 0.3  # the best match must cost this much less than the next one (repeated shapes are skipped)
 POSITION_WEIGHT = 1.0  # match cost per frame diagonal between the centroids
 ELONGATION_WEIGHT = 2.0  # match cost per unit of log difference in elongation
 OUTLINE_PIXELS = 5  # an area is moved together with this much of its surroundings: its outline
@@ -157,17 +158,24 @@ def _follow(drawings: list[_Drawing]) -> list[_Track]:
             continue
         regions, rotations, log_scales = [region], [0.0], [0.0]
         for previous, drawing in zip(drawings[:-1], drawings[1:]):
-            costs = [(_match_cost(regions[-1], candidate, diagonal), index)
-                     for index, candidate in enumerate(drawing.regions) if not candidate.is_backdrop]
-            if not costs or min(costs)[0] > MAX_MATCH_COST:
+            costs = sorted((_match_cost(regions[-1], candidate, diagonal), index)
+                           for index, candidate in enumerate(drawing.regions) if not candidate.is_backdrop)
+            if not _is_clear_match(costs):
                 break
-            match = drawing.regions[min(costs)[1]]
+            match = drawing.regions[costs[0][1]]
             rotations.append(rotations[-1] + _turn(previous.lines, regions[-1], drawing.lines, match))
             log_scales.append(log_scales[-1] + 0.5 * math.log(match.area / regions[-1].area))
             regions.append(match)
         else:
             tracks.append(_Track(regions, rotations, log_scales))
     return tracks
+
+
+def _is_clear_match(costs: list[tuple[float, int]]) -> bool:
+    """The best candidate is alike enough, and clearly better than the runner-up (else the area is ambiguous)."""
+    if not costs or costs[0][0] > MAX_MATCH_COST:
+        return False
+    return len(costs) == 1 or costs[1][0] - costs[0][0] >= MATCH_MARGIN
 
 
 def _similarity(source: _Region, centroid: np.ndarray, rotation: float, log_scale: float) -> np.ndarray:
