@@ -7,10 +7,12 @@ import cv2
 import numpy as np
 import pytest
 
+from tooncrafter_batch.backends.grid_fit import FitMode, GridFit
 from tooncrafter_batch.errors import InputError, SettingsError
-from tooncrafter_batch.sketches import (NUM_SKETCH_FRAMES, SketchSpec, extract_line_art, fit_to_size,
-                                        lines_to_image, load_sketch_video, load_sparse_sketches, normalise_line_art,
-                                        parse_sketch_spec, read_image, sketch_position)
+from tooncrafter_batch.sketches import (NUM_SKETCH_FRAMES, SketchFrames, SketchSpec, extract_line_art,
+                                        fit_sketches_to_grid, fit_to_size, lines_to_image, load_sketch_video,
+                                        load_sparse_sketches, normalise_line_art, parse_sketch_spec, read_image,
+                                        sketch_position)
 
 SAMPLE = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "tooncrafter_sketch_sample"
 
@@ -164,3 +166,22 @@ def test_extract_line_art_on_the_sample_keyframe():
     lines = extract_line_art(keyframe) == 0
     assert 0.01 < lines.mean() < 0.2  # a drawing, neither empty nor a noise field
     assert not lines[:40, :100].any()  # the plain grey backdrop at the top left stays paper
+
+
+@pytest.mark.parametrize("mode", list(FitMode))
+def test_sketches_go_to_the_grid_where_the_keyframes_go(mode):
+    keyframe = np.zeros((240, 320, 3), np.uint8)  # 4:3, so pad leaves margins and crop cuts the sides
+    cv2.rectangle(keyframe, (100, 60), (220, 180), (255, 255, 255), 3)
+    cv2.line(keyframe, (0, 0), (0, 239), (255, 255, 255), 2)  # a line along the left border
+    lines = np.zeros((NUM_SKETCH_FRAMES, 240, 320), np.float32)
+    lines[7] = keyframe[:, :, 0] / 255.0
+    has_sketch = np.zeros(NUM_SKETCH_FRAMES, bool)
+    has_sketch[7] = True
+    fit = GridFit.plan(mode, (240, 320), (64, 96))
+    gridded = fit_sketches_to_grid(SketchFrames(lines, has_sketch), fit)
+    expected = fit.to_grid(keyframe)[:, :, 0] / 255.0
+    assert gridded.lines.shape == (NUM_SKETCH_FRAMES, 64, 96)
+    assert list(np.flatnonzero(gridded.has_sketch)) == [7]
+    inside = slice(max(0, fit.offset[1]), fit.offset[1] + fit.scaled_size[1])
+    np.testing.assert_allclose(gridded.lines[7][:, inside], expected[:, inside], atol=1 / 255)
+    assert not gridded.lines[7][:, :max(0, fit.offset[1])].any()  # pad margins stay blank, not smeared lines

@@ -9,6 +9,9 @@ frames; a dense guide comes as a video with exactly one frame per generated fram
 left blank (all zero), as in both community apps; `SketchFrames.has_sketch` says which ones were drawn, so the
 model side can mask their residuals instead.
 
+Sketches are read at the keyframes' size; `fit_sketches_to_grid` then places them on a model grid exactly where
+`backends.grid_fit.GridFit` places the keyframes.
+
 `extract_line_art` draws line art from a picture (a keyframe) with classical OpenCV methods, so a user can start
 from it and redraw the pose.
 """
@@ -22,6 +25,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
+from .backends.grid_fit import FitMode, GridFit
 from .errors import InputError, OutputError, SettingsError
 from .video.decode import open_video
 
@@ -123,6 +127,26 @@ def load_sketch_video(path: Path, height: int, width: int, num_frames: int = NUM
     has_sketch = lines.reshape(num_frames, -1).max(axis=1) >= DRAWN_LEVEL
     lines[~has_sketch] = 0.0
     return SketchFrames(lines=lines, has_sketch=has_sketch)
+
+
+def fit_sketches_to_grid(sketch: SketchFrames, fit: GridFit) -> SketchFrames:
+    """Sketches at the keyframes' size -> the model grid, placed exactly as `fit` places the keyframes.
+
+    Margins that `pad` fills by repeating the keyframes' border stay blank here (no lines).
+    """
+    if sketch.lines.shape[1:] != fit.source_size:
+        raise ValueError(f"sketches {sketch.lines.shape[1:]} are not at the keyframe size {fit.source_size}")
+    top, left = max(0, fit.offset[0]), max(0, fit.offset[1])
+    height, width = fit.scaled_size
+    lines = []
+    for frame in np.rint(255.0 * sketch.lines).astype(np.uint8):
+        grid = fit.to_grid(np.repeat(frame[..., None], 3, axis=2))[..., 0].astype(np.float32) / 255.0
+        if fit.mode is FitMode.pad:
+            window = np.zeros_like(grid)
+            window[top:top + height, left:left + width] = grid[top:top + height, left:left + width]
+            grid = window
+        lines.append(grid)
+    return SketchFrames(lines=np.stack(lines), has_sketch=sketch.has_sketch.copy())
 
 
 def read_image(path: Path) -> np.ndarray:
