@@ -1,11 +1,15 @@
 """Synthetic archives for the job tests: a few short clips (one with a cut), plus the bad files an archive holds."""
 
+import sys
 from pathlib import Path
 
 import pytest
 
-from job_cases import CLIPS
-from tooncrafter_batch.synthetic import write_cartoon
+# --import-mode=importlib puts no test folder on sys.path; the helpers beside this file are imported by name.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from job_cases import CLIPS  # noqa: E402
+from tooncrafter_batch.synthetic import write_cartoon  # noqa: E402
 
 
 @pytest.fixture(scope="session")
