@@ -71,11 +71,12 @@ def _print_tables(results: list[ProtocolResult]) -> None:
                           f"{motion.psnr:.2f}" if motion.n else "-", speed)
         console.print(table)
         if len(result.scenes) > 1:
+            console.print(f"{result.clip}: {result.protocol.name}, PSNR dB per scene", highlight=False)
             console.print(_scene_table(result))
 
 
 def _scene_table(result: ProtocolResult) -> Table:
-    table = Table(title=f"{result.clip}: {result.protocol.name}, PSNR dB per scene", title_justify="left")
+    table = Table()
     table.add_column("scene (frames)")
     for method in result.methods:
         table.add_column(method.name, justify="right")
