@@ -245,7 +245,7 @@ def _plan_video(task: VideoTask, store: ProgressStore, chunk_frames: int) -> Vid
             frames_out += len(job.slots)
     except InputError as error:
         return VideoPlanReport(task.found.relative, str(task.output), 0, 0, 0, 0, 0, 0, 0, False, str(error))
-    done = store.done_chunks(task.key)
+    is_done = store.finished_video(task.key, task.output) is not None
+    chunks_done = len(chunks) if is_done else len(chunks & set(store.done_chunks(task.key)))
     return VideoPlanReport(task.found.relative, str(task.output), plan.frames_in, plan.scenes, len(chunks),
-                           len(chunks & set(done)), pairs, inbetweens, frames_out,
-                           store.finished_video(task.key, task.output) is not None)
+                           chunks_done, pairs, inbetweens, frames_out, is_done)
