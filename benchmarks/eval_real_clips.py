@@ -29,7 +29,7 @@ from tooncrafter_batch.backends.registry import build_backend
 from tooncrafter_batch.evaluation.ffmpeg_baseline import through_yuv444p
 from tooncrafter_batch.evaluation.protocols import Protocol, ProtocolKind, build_cases, load_clip
 from tooncrafter_batch.evaluation.report import markdown_table
-from tooncrafter_batch.evaluation.runner import (EvaluationSettings, ProtocolResult, evaluate_clip,
+from tooncrafter_batch.evaluation.runner import (EvaluationSettings, ProtocolResult, combine, evaluate_clip,
                                                  predict_with_backend, score_method)
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
@@ -54,6 +54,22 @@ def read_baseline(path: Path) -> dict[tuple[str, str], dict[str, tuple[float, fl
             for method, column in BASELINE_COLUMNS.items()
         }
     return rows
+
+
+def goal_lines(results: list[ProtocolResult], candidate: str, reference: str = "mci") -> list[str]:
+    """Issue 5's quality goal, frame-weighted: candidate minus reference on uniq (all frames) and sub (motion)."""
+    lines = []
+    for protocol in dict.fromkeys(result.protocol.name for result in results):
+        combined = combine([result for result in results if result.protocol.name == protocol])
+        if candidate not in combined or reference not in combined:
+            continue
+        which = 0 if protocol == "uniq" else 1  # uniq: every frame; sub_kN: the motion frames
+        ours, theirs = combined[candidate][which], combined[reference][which]
+        met = ours.psnr - theirs.psnr >= 1.0 and ours.ssim >= theirs.ssim and ours.chamfer < theirs.chamfer
+        lines.append(f"- {protocol} ({'all' if which == 0 else 'motion'} frames, n={ours.n}): {candidate} - "
+                     f"{reference} = {ours.psnr - theirs.psnr:+.2f} dB PSNR, {ours.ssim - theirs.ssim:+.3f} SSIM, "
+                     f"{ours.chamfer - theirs.chamfer:+.2f} px chamfer: {'met' if met else 'NOT met'}")
+    return lines
 
 
 def harness_rows(clip, result: ProtocolResult, baseline: dict) -> list[tuple[str, float, float, float]]:
@@ -126,6 +142,10 @@ def main() -> None:
     report = [f"Command: `{shlex.join(['python', *sys.argv])}`  ",
               f"Machine: {machine()}  ", f"Date: {datetime.date.today().isoformat()}  ",
               f"ffmpeg: {'yes' if use_ffmpeg else 'not installed or left out'}", "", markdown_table(results)]
+    goals = goal_lines(results, backends[0])
+    if goals:
+        report += [f"Goal (>= +1.0 dB PSNR over mci, SSIM not lower, chamfer lower), {backends[0]} vs mci:", "",
+                   *goals, ""]
     if args.check_harness:
         report += ["Harness check against BASELINE.md:", "", harness_table(checks)]
     text = "\n".join(report)
