@@ -16,7 +16,7 @@ import numpy as np
 
 from ..datatypes import Pair
 from ..errors import BackendError
-from .flow_warp import consistency_error, resample, trace_back
+from .flow_warp import consistency_error, resample, trace_back, upsample, warp_image
 
 _PRESETS = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
             "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
@@ -28,8 +28,8 @@ class PairFlow:
 
     forward: np.ndarray  # (h, w, 2) float32, keyframe 0 -> keyframe 1
     backward: np.ndarray  # (h, w, 2) float32, keyframe 1 -> keyframe 0
-    forward_error: np.ndarray  # (h, w) float32, |forward + backward at the forward target|
-    backward_error: np.ndarray  # (h, w) float32
+    forward_with_error: np.ndarray  # (h, w, 3): forward and |forward + backward at the forward target|
+    backward_with_error: np.ndarray  # (h, w, 3): the same from keyframe 1
 
 
 class FlowInterpolator:
@@ -44,7 +44,7 @@ class FlowInterpolator:
     needs_gpu = False
     max_batch = 4
 
-    def __init__(self, *, flow_width: int = 640, preset: str = "medium", occlusion_pixels: float = 2.0):
+    def __init__(self, *, flow_width: int = 320, preset: str = "medium", occlusion_pixels: float = 2.0):
         if flow_width < 16:
             raise BackendError(f"flow backend: flow_width must be at least 16, got {flow_width}")
         if preset not in _PRESETS:
@@ -71,22 +71,26 @@ class FlowInterpolator:
         dis = cv2.DISOpticalFlow_create(_PRESETS[self.preset])
         forward = dis.calc(start, end, None)
         backward = dis.calc(end, start, None)
-        return PairFlow(forward, backward, consistency_error(forward, backward), consistency_error(backward, forward))
+        return PairFlow(forward, backward, np.dstack([forward, consistency_error(forward, backward)]),
+                        np.dstack([backward, consistency_error(backward, forward)]))
 
     def synthesize(self, pair: Pair, flow: PairFlow, position: float) -> np.ndarray:
         """One in-between at `position` in (0, 1): warp both keyframes to it and mix them by visibility."""
-        from_start = trace_back(flow.forward, position)  # (h, w, 2) flow-resolution offsets to keyframe 0
-        from_end = trace_back(flow.backward, 1.0 - position)
-        hidden_in_end = _soft_step(resample(flow.forward_error, from_start), self.occlusion_pixels)
-        hidden_in_start = _soft_step(resample(flow.backward_error, from_end), self.occlusion_pixels)
+        to_start = trace_back(flow.forward, position)  # (h, w, 2) flow-resolution offsets into keyframe 0
+        to_end = trace_back(flow.backward, 1.0 - position)
+        seen_from_start = resample(flow.forward_with_error, to_start)  # (h, w, 3): motion x, y, disagreement
+        seen_from_end = resample(flow.backward_with_error, to_end)
+        hidden_in_end = _soft_step(seen_from_start[..., 2], self.occlusion_pixels)
+        hidden_in_start = _soft_step(seen_from_end[..., 2], self.occlusion_pixels)
+        motion = _merge_motion(seen_from_start[..., :2], -seen_from_end[..., :2], 1.0 - hidden_in_end,
+                               1.0 - hidden_in_start)
+        height, width = pair.start.shape[:2]
+        warped_start = warp_image(pair.start, -position * motion)
+        warped_end = warp_image(pair.end, (1.0 - position) * motion)
         weight_start = (1.0 - position) * (1.0 - hidden_in_start * (1.0 - hidden_in_end)) + 1e-3
         weight_end = position * (1.0 - hidden_in_end * (1.0 - hidden_in_start)) + 1e-3
-        height, width = pair.start.shape[:2]
-        warped_start = _warp_full(pair.start, from_start, (width, height))
-        warped_end = _warp_full(pair.end, from_end, (width, height))
-        alpha = _upsample(weight_end / (weight_start + weight_end), (width, height))[..., None]
-        mixed = warped_start.astype(np.float32) * (1.0 - alpha) + warped_end.astype(np.float32) * alpha
-        return np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+        return cv2.blendLinear(warped_start, warped_end, upsample(weight_start, height, width),
+                               upsample(weight_end, height, width))
 
     def _flow_input(self, image: np.ndarray) -> np.ndarray:
         gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
@@ -102,17 +106,12 @@ def _soft_step(error: np.ndarray, threshold: float) -> np.ndarray:
     return np.clip(error / threshold - 0.5, 0.0, 1.0)
 
 
-def _upsample(field: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    if field.shape[1] == size[0] and field.shape[0] == size[1]:
-        return field
-    return cv2.resize(field, size, interpolation=cv2.INTER_LINEAR)
+def _merge_motion(seen_from_start: np.ndarray, seen_from_end: np.ndarray, trust_start: np.ndarray,
+                  trust_end: np.ndarray) -> np.ndarray:
+    """One motion (keyframe 0 -> 1) per pixel from the two traced estimates, each weighted by how much it is trusted.
 
-
-def _warp_full(image: np.ndarray, offsets: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Sample `image` at each output pixel plus its offset (given at flow resolution, rescaled to full size)."""
-    scale_x = size[0] / offsets.shape[1]
-    scale_y = size[1] / offsets.shape[0]
-    full = _upsample(offsets, size)
-    grid_x, grid_y = np.meshgrid(np.arange(size[0], dtype=np.float32), np.arange(size[1], dtype=np.float32))
-    return cv2.remap(image, grid_x + full[..., 0] * scale_x, grid_y + full[..., 1] * scale_y, cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REPLICATE)
+    Warping both keyframes along the same motion keeps their copies of a line on top of each other (no double lines).
+    """
+    weight_start = (trust_start + 1e-3)[..., None]
+    weight_end = (trust_end + 1e-3)[..., None]
+    return (weight_start * seen_from_start + weight_end * seen_from_end) / (weight_start + weight_end)

@@ -1,26 +1,36 @@
 """Vectorised flow-field helpers for the `flow` backend: sampling a field along offsets, inverting a flow in time,
-and forward/backward consistency. All fields share one (h, w) grid; offsets and flows are in its pixels."""
+forward/backward consistency, and warping a full-resolution image along offsets given at flow resolution.
+Offsets and flows are in pixels of the grid they are given on."""
 
 from __future__ import annotations
 
-import numpy as np
-import cv2
+from functools import lru_cache
 
-_TRACE_ITERATIONS = 4
+import cv2
+import numpy as np
+
+_TRACE_ITERATIONS = 2
+
+
+@lru_cache(maxsize=16)
+def pixel_grid(height: int, width: int) -> np.ndarray:
+    """The (x, y) coordinate of every pixel, (height, width, 2) float32, read-only."""
+    grid_x, grid_y = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    grid = np.dstack([grid_x, grid_y])
+    grid.flags.writeable = False
+    return grid
 
 
 def resample(field: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """`field` sampled at every pixel plus its offset (bilinear, edges repeated). field (h, w[, c]), offsets (h, w, 2)."""
-    height, width = offsets.shape[:2]
-    grid_x, grid_y = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
-    return cv2.remap(field, grid_x + offsets[..., 0], grid_y + offsets[..., 1], cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REPLICATE)
+    coordinates = pixel_grid(*offsets.shape[:2]) + offsets
+    return cv2.remap(field, coordinates, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def consistency_error(flow: np.ndarray, reverse: np.ndarray) -> np.ndarray:
     """How far a round trip along `flow` then `reverse` misses its start, per pixel (h, w) float32."""
     round_trip = flow + resample(reverse, flow)
-    return np.sqrt((round_trip * round_trip).sum(axis=2))
+    return cv2.magnitude(round_trip[..., 0], round_trip[..., 1])
 
 
 def trace_back(flow: np.ndarray, position: float) -> np.ndarray:
@@ -32,3 +42,19 @@ def trace_back(flow: np.ndarray, position: float) -> np.ndarray:
     for _ in range(_TRACE_ITERATIONS):
         offsets = -position * resample(flow, offsets)
     return offsets
+
+
+def upsample(field: np.ndarray, height: int, width: int) -> np.ndarray:
+    """A flow-resolution field resized (bilinear) to height x width; values unchanged."""
+    if field.shape[:2] == (height, width):
+        return field
+    return cv2.resize(field, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def warp_image(image: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """`image` sampled at each of its pixels plus its offset; `offsets` may be at a lower (flow) resolution."""
+    height, width = image.shape[:2]
+    scale = np.array([width / offsets.shape[1], height / offsets.shape[0]], dtype=np.float32)
+    coordinates = upsample(offsets * scale, height, width)
+    coordinates += pixel_grid(height, width)
+    return cv2.remap(image, coordinates, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
