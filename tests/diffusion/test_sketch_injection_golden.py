@@ -24,24 +24,31 @@ def _tiny_sketch_encoder(context_tokens: str) -> SketchEncoder:
     return encoder.eval()
 
 
+@pytest.fixture(scope="module")
+def plain_output(tiny_unet) -> torch.Tensor:
+    """The UNet without control on the injection inputs (the same in both golden files)."""
+    golden = load_file(SKETCH_REFERENCE / "golden_sketch_injection.safetensors")
+    with torch.no_grad():
+        plain = tiny_unet(golden["unet_input"], golden["timesteps"], golden["context"], golden["fs"])
+    torch.testing.assert_close(plain, golden["output_plain"], atol=1e-4, rtol=1e-4)
+    return plain
+
+
 @pytest.mark.parametrize("golden_name, context_tokens", VARIANTS)
 @torch.no_grad()
-def test_sketch_injection_golden(tiny_unet, golden_name, context_tokens):
+def test_sketch_injection_golden(tiny_unet, plain_output, golden_name, context_tokens):
     golden = load_file(SKETCH_REFERENCE / f"{golden_name}.safetensors")
     encoder = _tiny_sketch_encoder(context_tokens)
-    args = (golden["x_noisy"], golden["control_cond"], golden["timesteps"], golden["context"])
-    unscaled = control_residuals(encoder, *args, scale=1.0)
-    for index, residual in enumerate(unscaled):
+    residuals = control_residuals(encoder, golden["x_noisy"], golden["control_cond"], golden["timesteps"],
+                                  golden["context"], scale=1.0)
+    for index, residual in enumerate(residuals):
         torch.testing.assert_close(residual, golden[f"residual_{index:02d}"], atol=1e-4, rtol=1e-4)
 
-    def unet(control):
+    def unet(scale: float) -> torch.Tensor:
+        control = [residual * scale for residual in residuals]  # as control_residuals scales (float32)
         return tiny_unet(golden["unet_input"], golden["timesteps"], golden["context"], golden["fs"], control=control)
 
-    scale = golden["control_scale"].item()
-    output = unet(control_residuals(encoder, *args, scale=scale))
+    output = unet(golden["control_scale"].item())
     torch.testing.assert_close(output, golden["output_control"], atol=1e-4, rtol=1e-4)
-    plain = unet(None)
-    torch.testing.assert_close(plain, golden["output_plain"], atol=1e-4, rtol=1e-4)
-    assert torch.equal(unet(control_residuals(encoder, *args, scale=0.0)), plain)  # scale 0 changes no bit
-    assert (output - plain).abs().max() > 0.5  # the sketch does steer the prediction
-
+    assert torch.equal(unet(0.0), plain_output)  # scale 0 changes no bit
+    assert (output - plain_output).abs().max() > 0.5  # the sketch does steer the prediction
