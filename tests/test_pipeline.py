@@ -100,3 +100,50 @@ def test_held_drawings_become_distinct_in_betweens(tmp_path):
 )
 def test_default_output_path(tmp_path, name, timing, expected):
     assert default_output_path(tmp_path / name, timing) == tmp_path / expected
+
+
+def _write_vfr_clip(path, times_ms, levels):
+    """A clip whose frames sit at irregular times (milliseconds) and are flat greys of the given levels."""
+    with av.open(str(path), "w", format="matroska") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv444p"
+        stream.time_base = Fraction(1, 1000)
+        stream.codec_context.time_base = Fraction(1, 1000)
+        stream.codec_context.options = {"crf": "0", "bf": "0"}
+        for time_ms, level in zip(times_ms, levels):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), level, np.uint8), format="rgb24")
+            frame.pts = time_ms
+            frame.time_base = Fraction(1, 1000)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+
+
+def test_variable_frame_rate_input_is_sampled_at_true_times(tmp_path):
+    times_ms = [0, 40, 120, 160, 280, 320]
+    levels = [40, 60, 100, 120, 180, 200]
+    source = tmp_path / "vfr.mkv"
+    _write_vfr_clip(source, times_ms, levels)
+    (tmp_path / "out").mkdir()
+    settings = UpscaleSettings(TimingSettings(fps=Fraction(50), dedupe=DedupeMode.off), backend=BackendSpec("blend"))
+    Upscaler(settings).run(source, tmp_path / "out")
+    out = _read_pngs(tmp_path / "out")
+    for index, image in enumerate(out[:16]):
+        expected = np.interp(index * 20, times_ms, levels)
+        assert abs(float(image.mean()) - expected) <= 2.5, f"output {index} at {index * 20} ms"
+
+
+def test_snap_at_a_cut_stays_a_snap_and_a_long_pause_stays_still(tmp_path):
+    spec = CartoonSpec(width=96, height=64, num_frames=24, frame_rate=Fraction(24), cut_at_frame=12, hold_pattern=(2,))
+    frames = list(render_frames(spec))
+    frames[4:10] = [frames[4]] * 6  # a 6-frame pause (0.25 s) inside the first shot
+    source = _png_folder(tmp_path / "in", frames)
+    (tmp_path / "out").mkdir()
+    settings = UpscaleSettings(TimingSettings(factor=2, hold_limit=Fraction(1, 6)), input_fps=Fraction(24),
+                               backend=BackendSpec("blend"))
+    Upscaler(settings).run(source, tmp_path / "out")
+    out = _read_pngs(tmp_path / "out")
+    for index in range(8, 19):  # source frames 4..9 (pause) -> outputs 8..19 stay the held drawing
+        np.testing.assert_array_equal(out[index], frames[4])
+    for index in (22, 23):  # the last drawing before the cut (source frame 10, held on twos) stays until the cut
+        np.testing.assert_array_equal(out[index], frames[10])
+    np.testing.assert_array_equal(out[24], frames[12])
