@@ -15,10 +15,17 @@ def _build_flow(**options) -> Interpolator:
     return FlowInterpolator(**options)
 
 
+def _build_tooncrafter(**options) -> Interpolator:
+    from .tooncrafter import ToonCrafterInterpolator  # torch and open_clip load only when this backend is used
+
+    return ToonCrafterInterpolator(**options)
+
+
 BACKENDS: dict[str, Callable[..., Interpolator]] = {
     "flow": _build_flow,
     "blend": BlendInterpolator,
     "duplicate": DuplicateInterpolator,
+    "tooncrafter": _build_tooncrafter,
 }
 
 

@@ -1,0 +1,177 @@
+"""The `tooncrafter` backend: in-betweens taken from the 16 frames ToonCrafter generates between two keyframes.
+
+Per call: each pair is fitted to the model grid (`GridFit`: pad, or the reference's centre crop), a batch of pairs
+runs through `ToonCrafterPipeline` (conditioning once per pair), the fit is undone, and the in-between at position
+t is generated frame round(15 t), the nearest one (halves go up). Frames 0 and 15 are the keyframes themselves,
+not their VAE reconstructions, so t near 0 or 1 gives the keyframe exactly. Identical keyframes (a held drawing)
+are copied without running the model.
+
+Randomness: each pair's noise comes from its own CPU generator seeded with `seed`, so a pair gives the same frames
+alone or in any batch, on any device, and the same as `toonbatch interpolate` with that seed. Random weights
+(`random_weights`) are seeded with `seed` too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from ..datatypes import Pair
+from ..diffusion.checkpoint import load_checkpoint
+from ..diffusion.config import ModelConfig
+from ..diffusion.model import ToonCrafterModel
+from ..diffusion.pipeline import SamplingNoise, SamplingSettings, ToonCrafterPipeline, draw_noise, video_to_uint8
+from ..errors import BackendError, SettingsError
+from ..model_store import build_model, find_checkpoint, load_model_config
+from .base import BackendSpec
+from .grid_fit import FitMode, GridFit
+
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+DEVICES = ("cpu", "cuda")
+
+
+@dataclass(frozen=True)
+class ToonCrafterOptions:
+    """The backend's options (picklable, so a Ray actor can build the backend); sampling defaults are the reference's."""
+
+    config: str | None = None  # model config YAML (configs/*.yaml); None: the official 512 model
+    checkpoint: str | None = None  # weights file; None: model/tooncrafter_512_interp_v1/model.ckpt
+    random_weights: bool = False  # no checkpoint: weights drawn with `seed` (smoke tests, benchmarks)
+    device: str = "cpu"  # cpu | cuda
+    dtype: str = "fp32"  # fp32 | bf16 | fp16
+    steps: int = SamplingSettings.num_steps
+    cfg_scale: float = SamplingSettings.cfg_scale
+    fs: int = SamplingSettings.fs
+    eta: float = SamplingSettings.eta
+    seed: int = SamplingSettings.seed
+    prompt: str = ""
+    fit: str = FitMode.pad.value  # pad | crop (see grid_fit)
+    batch_pairs: int = 1  # pairs per model call
+
+    def __post_init__(self):
+        choices = {"device": DEVICES, "dtype": tuple(DTYPES), "fit": tuple(mode.value for mode in FitMode)}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise SettingsError(f"tooncrafter {name} must be one of {', '.join(allowed)}, "
+                                    f"got {getattr(self, name)!r}")
+        if self.batch_pairs < 1:
+            raise SettingsError(f"tooncrafter batch_pairs must be at least 1, got {self.batch_pairs}")
+        if self.random_weights and self.checkpoint is not None:
+            raise SettingsError("--random-weights and --checkpoint exclude each other; drop one of them")
+        self.sampling()  # validates steps, cfg_scale, fs and eta
+
+    def sampling(self) -> SamplingSettings:
+        return SamplingSettings(num_steps=self.steps, cfg_scale=self.cfg_scale, eta=self.eta, fs=self.fs,
+                                seed=self.seed)
+
+    @property
+    def needs_gpu(self) -> bool:
+        return self.device == "cuda"
+
+    def backend_spec(self) -> BackendSpec:
+        """The spec that builds this backend anywhere (options sorted by name, as job files give them)."""
+        return BackendSpec("tooncrafter", tuple(sorted(dataclasses.asdict(self).items())))
+
+
+def load_model(options: ToonCrafterOptions) -> ToonCrafterModel:
+    """The configured model on its device and dtype, in eval mode: the checkpoint's weights, or seeded random ones.
+
+    A missing checkpoint is a CheckpointError saying what to download and where to put it.
+    """
+    config = load_model_config(Path(options.config) if options.config is not None else None)
+    if not isinstance(config, ModelConfig):
+        raise SettingsError(f"{options.config} describes a {config.kind} model; the tooncrafter backend needs a "
+                            f"config of kind tooncrafter (configs/tooncrafter_512.yaml)")
+    if options.needs_gpu and not torch.cuda.is_available():
+        raise BackendError("tooncrafter: --device cuda but torch sees no GPU here; use --device cpu")
+    device = torch.device(options.device)
+    if options.random_weights:
+        with torch.random.fork_rng(devices=[torch.cuda.current_device()] if options.needs_gpu else []):
+            torch.manual_seed(options.seed)
+            model = build_model(config, device)
+    else:
+        path = find_checkpoint(Path(options.checkpoint) if options.checkpoint is not None else None)
+        model = build_model(config, device)
+        load_checkpoint(model, path)
+    return model.place(device, DTYPES[options.dtype]).eval()
+
+
+class ToonCrafterInterpolator:
+    """ToonCrafter as an `Interpolator`; keyword options as `ToonCrafterOptions`. The model is built once, here."""
+
+    name = "tooncrafter"
+
+    def __init__(self, **options):
+        known = {item.name for item in dataclasses.fields(ToonCrafterOptions)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise BackendError(f"tooncrafter backend: unknown option {unknown[0]!r}; known: {', '.join(sorted(known))}")
+        self.options = ToonCrafterOptions(**options)
+        self.needs_gpu = self.options.needs_gpu
+        self.max_batch = self.options.batch_pairs
+        self.sampling = self.options.sampling()
+        self.pipeline = ToonCrafterPipeline(load_model(self.options))
+        config = self.pipeline.config
+        self.grid_size = (config.height, config.width)
+        self.num_frames = config.num_frames
+
+    def interpolate(self, pairs: Sequence[Pair], times: Sequence[Sequence[float]]) -> list[list[np.ndarray]]:
+        if len(pairs) != len(times):
+            raise ValueError(f"got {len(pairs)} pairs but {len(times)} lists of positions")
+        moving = [index for index, pair in enumerate(pairs) if not np.array_equal(pair.start, pair.end)]
+        sequences = {}
+        for first in range(0, len(moving), self.max_batch):
+            chunk = moving[first: first + self.max_batch]
+            sequences.update(zip(chunk, self.generate([pairs[index] for index in chunk])))
+        return [[self._frame_at(sequences.get(index), pair, position) for position in positions]
+                for index, (pair, positions) in enumerate(zip(pairs, times))]
+
+    def frame_index(self, position: float) -> int:
+        """The generated frame nearest to `position` in [0, 1] (round(15 t), halves up)."""
+        last = self.num_frames - 1
+        return min(last, max(0, math.floor(position * last + 0.5)))
+
+    @torch.no_grad()
+    def generate(self, pairs: Sequence[Pair]) -> list[list[np.ndarray]]:
+        """All 16 frames of each pair at the keyframes' size; frames 0 and 15 are the keyframes themselves."""
+        fits = [GridFit.plan(FitMode(self.options.fit), pair.start.shape[:2], self.grid_size) for pair in pairs]
+        start = _to_tensor([fit.to_grid(pair.start) for fit, pair in zip(fits, pairs)])  # (b, 3, H, W)
+        end = _to_tensor([fit.to_grid(pair.end) for fit, pair in zip(fits, pairs)])
+        tokens = self.pipeline.encode_conditions(start, [self.options.prompt] * len(pairs))   # 1. CLIP towers
+        noise = self._noise(start)                                                             # 2. noise per pair
+        video = self.pipeline.generate(start, end, tokens, self.sampling, noise)               # 3. sample, decode
+        generated = video_to_uint8(video).cpu().numpy()  # (b, t, H, W, 3)
+        return [self._undo_fit(fit, pair, frames) for fit, pair, frames in zip(fits, pairs, generated)]
+
+    def _noise(self, start: torch.Tensor) -> SamplingNoise:
+        """Each pair's noise drawn from its own generator seeded with `seed` (batch-independent results)."""
+        batch, latent_size = start.shape[0], self.pipeline.latent_size(start)
+        channels = self.pipeline.config.autoencoder.embed_dim
+        per_pair = [draw_noise(torch.Generator().manual_seed(self.sampling.seed), 1, self.num_frames, latent_size,
+                               self.sampling.num_steps, channels) for _ in range(batch)]
+        return SamplingNoise(encode=torch.cat([noise.encode for noise in per_pair]),         # (b t, c, h, w)
+                             initial=torch.cat([noise.initial for noise in per_pair]),       # (b, c, t, h, w)
+                             steps=torch.cat([noise.steps for noise in per_pair], dim=1))    # (s, b, c, t, h, w)
+
+    def _undo_fit(self, fit: GridFit, pair: Pair, generated: np.ndarray) -> list[np.ndarray]:
+        middle = self.num_frames // 2
+        inner = [fit.from_grid(frame, pair.start if index < middle else pair.end)
+                 for index, frame in enumerate(generated[1:-1], start=1)]
+        return [pair.start.copy(), *inner, pair.end.copy()]
+
+    def _frame_at(self, sequence: list[np.ndarray] | None, pair: Pair, position: float) -> np.ndarray:
+        if sequence is None:  # identical keyframes: a held drawing
+            return pair.start.copy()
+        return sequence[self.frame_index(position)]
+
+
+def _to_tensor(images: list[np.ndarray]) -> torch.Tensor:
+    """RGB uint8 (H, W, 3) images -> (b, 3, H, W) float32 in [-1, 1], as the reference's ToTensor then (x - 0.5) * 2."""
+    batch = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float()  # (b, 3, H, W)
+    return (batch / 255.0 - 0.5) * 2.0
