@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from ..jobs.report import JobReport, VideoPlanReport
 from ..jobs.runner import REPORT_NAME, JobRunner
@@ -54,8 +54,8 @@ def run_job(
 
 
 def _plan_table(plans: list[VideoPlanReport]) -> Table:
-    table = Table("input", "frames", "scenes", "pairs", "in-betweens", "frames out", "chunks done", "state",
-                  title="plan")
+    table = Table(Column("input", overflow="fold"), "frames", "scenes", "pairs", "in-betweens", "frames out",
+                  "chunks done", "state", title="plan")
     for plan in plans:
         state = "fails" if plan.problem else "done" if plan.is_done else "to do"
         table.add_row(plan.input, str(plan.frames_in), str(plan.scenes), str(plan.pairs), str(plan.inbetweens),
@@ -68,7 +68,8 @@ def _plan_table(plans: list[VideoPlanReport]) -> Table:
 
 
 def _report_table(report: JobReport) -> Table:
-    table = Table("input", "status", "frames in", "frames out", "scenes", "seconds", "retried units", title="job report")
+    table = Table(Column("input", overflow="fold"), "status", "frames in", "frames out", "scenes", "seconds",
+                  "retried units", title="job report")
     for video in report.videos:
         colour = {"done": "green", "skipped": "yellow", "failed": "red"}[video.status]
         table.add_row(video.input, f"[{colour}]{video.status}[/]", str(video.frames_in), str(video.frames_out),
