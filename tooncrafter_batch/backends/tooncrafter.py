@@ -79,6 +79,18 @@ class ToonCrafterOptions:
         return BackendSpec("tooncrafter", tuple(sorted(dataclasses.asdict(self).items())))
 
 
+def locate_weights(options: ToonCrafterOptions, download: bool = False) -> ToonCrafterOptions:
+    """`options` naming the checkpoint file that will be loaded (fetched from the hub first when `download`).
+
+    Called where the options are made (the CLI), so a missing checkpoint fails with its one-line guidance before
+    any executor starts; random weights need no file.
+    """
+    if options.random_weights:
+        return options
+    path = find_checkpoint(Path(options.checkpoint) if options.checkpoint is not None else None, download=download)
+    return dataclasses.replace(options, checkpoint=str(path))
+
+
 def load_model(options: ToonCrafterOptions) -> ToonCrafterModel:
     """The configured model on its device and dtype, in eval mode: the checkpoint's weights, or seeded random ones.
 

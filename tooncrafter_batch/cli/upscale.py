@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 
 from ..backends.base import BackendSpec
+from ..backends.grid_fit import FitMode
+from ..backends.tooncrafter import locate_weights
 from ..errors import OutputError, SettingsError
 from ..pipeline import ExecutorSettings, UpscaleSettings, Upscaler, default_output_path
 from ..progress import BarProgress, SilentProgress
@@ -17,12 +19,15 @@ from ..scenes import SceneSettings
 from ..timing import DedupeMode, TimingSettings, parse_rate
 from ..video.encode import EncoderSettings
 from . import app
+from .model_options import (DEFAULTS, Cfg, Checkpoint, Config, Device, DeviceOption, Download, DType, DTypeOption,
+                            Eta, Fit, FrameStride, Prompt, RandomWeights, Seed, Steps, tooncrafter_options)
 
 
 class BackendName(str, Enum):
     flow = "flow"
     blend = "blend"
     duplicate = "duplicate"
+    tooncrafter = "tooncrafter"
 
 
 class ExecutorKind(str, Enum):
@@ -41,7 +46,7 @@ def upscale_fps(
     output: Annotated[Optional[str], typer.Option("-o", "--output", help="Output file, or a folder (existing, or ending in /) for numbered PNGs. Default: <stem>_x<N>.<ext> beside the input.")] = None,
     factor: Annotated[Optional[int], typer.Option(help="Multiply the frame rate by this integer (>= 2): N frames in, N x factor out.")] = None,
     fps: Annotated[Optional[str], typer.Option(help="Target frame rate instead of --factor: 60, 60000/1001 or 59.94 (above the input rate).")] = None,
-    backend: Annotated[BackendName, typer.Option(help="Interpolator: flow (optical flow, CPU), blend (cross-fade) or duplicate.")] = BackendName.flow,
+    backend: Annotated[BackendName, typer.Option(help="Interpolator: flow (optical flow, CPU), tooncrafter (diffusion; a GPU is advised), blend (cross-fade) or duplicate.")] = BackendName.flow,
     executor: Annotated[ExecutorKind, typer.Option(help="Where interpolation runs: local threads, Ray actors, or auto (Ray when --ray-address, a GPU backend or --workers > 1).")] = ExecutorKind.auto,
     workers: Annotated[int, typer.Option(min=1, help="Parallel backend instances (threads locally, actors on Ray).")] = 1,
     ray_address: Annotated[Optional[str], typer.Option(help="Join this existing Ray cluster instead of starting one.")] = None,
@@ -51,6 +56,20 @@ def upscale_fps(
     codec: Annotated[str, typer.Option(help="Video codec of the output.")] = _DEFAULT_ENCODER.codec,
     crf: Annotated[int, typer.Option(help="Constant rate factor (quality; lower is better).")] = _DEFAULT_ENCODER.crf,
     preset: Annotated[str, typer.Option(help="Encoder speed preset.")] = _DEFAULT_ENCODER.preset,
+    steps: Steps = DEFAULTS.steps,
+    cfg: Cfg = DEFAULTS.cfg_scale,
+    fs: FrameStride = DEFAULTS.fs,
+    eta: Eta = DEFAULTS.eta,
+    seed: Seed = DEFAULTS.seed,
+    prompt: Prompt = DEFAULTS.prompt,
+    checkpoint: Checkpoint = None,
+    config: Config = None,
+    random_weights: RandomWeights = DEFAULTS.random_weights,
+    download: Download = False,
+    device: DeviceOption = Device(DEFAULTS.device),
+    dtype: DTypeOption = DType(DEFAULTS.dtype),
+    fit: Fit = FitMode(DEFAULTS.fit),
+    batch_pairs: Annotated[int, typer.Option("--batch-pairs", min=1, help="ToonCrafter: keyframe pairs per model call (more is faster on a GPU, needs more memory).")] = DEFAULTS.batch_pairs,
     input_fps: Annotated[Optional[str], typer.Option(help="Frame rate of a PNG-folder input (e.g. 24000/1001).")] = None,
     allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Keep going with the frames before a decoding error instead of failing.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output file.")] = False,
@@ -58,16 +77,22 @@ def upscale_fps(
     debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")] = False,
 ) -> None:
     """Raise the frame rate of INPUT with generated in-betweens, keeping its sound, timing and scene cuts."""
+    model = None
+    if backend is BackendName.tooncrafter:  # checkpoint found (or fetched) here, before any executor starts
+        model = locate_weights(tooncrafter_options(
+            steps=steps, cfg=cfg, fs=fs, eta=eta, seed=seed, prompt=prompt, checkpoint=checkpoint, config=config,
+            random_weights=random_weights, device=device, dtype=dtype, fit=fit, batch_pairs=batch_pairs), download)
     settings = UpscaleSettings(
         timing=TimingSettings(factor=factor, fps=parse_rate(fps) if fps else None, dedupe=dedupe,
                               dedupe_threshold=dedupe_threshold),
-        backend=BackendSpec(backend.value),
+        backend=BackendSpec(backend.value) if model is None else model.backend_spec(),
         executor=ExecutorSettings(executor.value, workers, ray_address),
         scenes=SceneSettings(threshold=scene_threshold),
         encoder=EncoderSettings(codec=codec, crf=crf, preset=preset),
         input_fps=parse_rate(input_fps) if input_fps else None,
         allow_partial=allow_partial,
         overwrite=overwrite,
+        needs_gpu=model is not None and model.needs_gpu,
     )
     output_path = _resolve_output(input_path, output, settings.timing)
     progress = SilentProgress() if quiet else BarProgress()

@@ -1,0 +1,134 @@
+"""Two keyframes in, a short clip out: the library side of `toonbatch interpolate`.
+
+The clip holds every frame, both keyframes included: `num_frames` frames at positions k / (num_frames - 1).
+ToonCrafter always generates 16 (its context layout is fixed), so with it the positions are exactly its frames;
+the flow backend makes any number. `auto` picks ToonCrafter when weights are at hand (a checkpoint at the default
+place, or `--checkpoint`, `--random-weights`, `--download`), else the flow backend with a notice. The output is a
+video file (`.mp4`...), a `.gif`, or a folder of numbered PNGs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from PIL import Image
+
+from .backends.base import BackendSpec
+from .backends.registry import build_backend
+from .backends.tooncrafter import ToonCrafterOptions, locate_weights
+from .datatypes import Pair, VideoInfo
+from .errors import InputError, OutputError, SettingsError
+from .model_store import DEFAULT_CHECKPOINT
+from .pipeline import check_output_path
+from .sketches import read_image
+from .video.encode import open_writer
+
+TOONCRAFTER_FRAMES = 16  # frames ToonCrafter generates per pair
+BACKEND_NAMES = ("auto", "tooncrafter", "flow")
+
+
+@dataclass(frozen=True)
+class KeyframeSettings:
+    """What `toonbatch interpolate` does; defaults are the reference's (16 frames saved at 8 fps)."""
+
+    backend: str = "auto"  # auto | tooncrafter | flow
+    num_frames: int = TOONCRAFTER_FRAMES  # frames in the output, both keyframes included
+    output_fps: Fraction = Fraction(8)
+    model: ToonCrafterOptions = field(default_factory=ToonCrafterOptions)
+    download: bool = False  # fetch the official checkpoint from the hub when it is missing
+    overwrite: bool = False
+
+    def __post_init__(self):
+        if self.backend not in BACKEND_NAMES:
+            raise SettingsError(f"backend must be one of {', '.join(BACKEND_NAMES)}, got {self.backend!r}")
+        if self.num_frames < 3:
+            raise SettingsError(f"--frames must be at least 3 (both keyframes and an in-between), got {self.num_frames}")
+        if self.output_fps <= 0:
+            raise SettingsError(f"--output-fps must be positive, got {self.output_fps}")
+
+
+@dataclass(frozen=True)
+class BackendChoice:
+    """The backend to build and, when `auto` fell back to flow, the one-line notice saying why."""
+
+    spec: BackendSpec
+    notice: str | None = None
+
+
+def choose_backend(settings: KeyframeSettings) -> BackendChoice:
+    """Resolve `auto`, and find (or download) ToonCrafter's checkpoint so a missing file fails before any work."""
+    name = settings.backend
+    if name == "auto":
+        model = settings.model
+        has_weights = (model.random_weights or model.checkpoint is not None or settings.download
+                       or DEFAULT_CHECKPOINT.is_file())
+        if not has_weights:
+            return BackendChoice(BackendSpec("flow"), f"no ToonCrafter checkpoint at {DEFAULT_CHECKPOINT}; using the "
+                                                      f"flow backend (pass --checkpoint PATH or --download for ToonCrafter)")
+        name = "tooncrafter"
+    if name == "flow":
+        return BackendChoice(BackendSpec("flow"))
+    if settings.num_frames != TOONCRAFTER_FRAMES:
+        raise SettingsError(f"ToonCrafter always generates {TOONCRAFTER_FRAMES} frames; drop --frames "
+                            f"{settings.num_frames} or use --backend flow")
+    return BackendChoice(locate_weights(settings.model, settings.download).backend_spec())
+
+
+def read_keyframes(start_path: Path, end_path: Path) -> Pair:
+    """Both keyframe images as RGB uint8; they must have one size."""
+    start, end = read_image(start_path), read_image(end_path)
+    if start.shape != end.shape:
+        raise InputError(f"keyframes differ in size: {start_path} is {start.shape[1]}x{start.shape[0]}, {end_path} "
+                         f"is {end.shape[1]}x{end.shape[0]}; resize one of them to match the other")
+    return Pair(start, end)
+
+
+def interpolate_keyframes(pair: Pair, spec: BackendSpec, num_frames: int) -> list[np.ndarray]:
+    """`num_frames` frames from `pair.start` to `pair.end` (both included) made by the backend `spec` names."""
+    positions = [index / (num_frames - 1) for index in range(1, num_frames - 1)]
+    inbetweens = build_backend(spec).interpolate([pair], [positions])[0]
+    return [pair.start, *inbetweens, pair.end]
+
+
+def write_frames(output: str, frames: Sequence[np.ndarray], frame_rate: Fraction) -> Path:
+    """Frames to `output`: a `.gif`, numbered PNGs in a folder (existing, or ending in '/'), else a video file."""
+    path = Path(output)
+    if path.suffix.lower() == ".gif":
+        _write_gif(path, frames, frame_rate)
+        return path
+    height, width = frames[0].shape[:2]
+    info = VideoInfo(width=width, height=height, frame_rate=frame_rate, time_base=1 / frame_rate,
+                     num_frames=len(frames), duration=len(frames) / frame_rate)
+    with open_writer(output, info, frame_rate) as writer:
+        for frame in frames:
+            writer.write(frame)
+    return path
+
+
+def interpolate_files(start_path: Path, end_path: Path, output: str, settings: KeyframeSettings,
+                      spec: BackendSpec) -> Path:
+    """Read the keyframes, make the clip with the backend `spec` (from `choose_backend`), write it to `output`."""
+    check_output_path(start_path, Path(output), settings.overwrite)
+    if Path(output).exists() and Path(output).resolve() == end_path.resolve():
+        raise OutputError(f"output {output} is the end keyframe itself; choose another output path with -o")
+    pair = read_keyframes(start_path, end_path)
+    frames = interpolate_keyframes(pair, spec, settings.num_frames)
+    return write_frames(output, frames, settings.output_fps)
+
+
+def _write_gif(path: Path, frames: Sequence[np.ndarray], frame_rate: Fraction) -> None:
+    """An endlessly looping GIF, written under a temporary name and renamed when complete."""
+    images = [Image.fromarray(frame) for frame in frames]
+    partial = path.with_name(f".{path.stem}.partial-{os.getpid()}.gif")
+    try:
+        images[0].save(partial, format="GIF", save_all=True, append_images=images[1:],
+                       duration=round(1000 / frame_rate), loop=0)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path} ({error}); check the folder exists and is writable") from None
+    os.replace(partial, path)
