@@ -66,7 +66,7 @@ def _check_value(name: str, value, default, source: str):
         valid = type(value) in (int, float)
         value = float(value) if valid else value
     if not valid:
-        raise SettingsError(f"{source}: {name} must be a {type(default).__name__}, got {value!r}")
+        raise SettingsError(f"{source}: {name} must be of type {type(default).__name__}, got {value!r}")
     return value
 
 
@@ -90,7 +90,10 @@ def build_section(cls, values: Mapping, source: str, path: str = ""):
             checked[name] = build_section(type(default), value, source, f"{path}{name}.")
         else:
             checked[name] = _check_value(path + name, value, default, source)
-    return cls(**checked)
+    try:
+        return cls(**checked)
+    except SettingsError as error:  # a dataclass's own check: add the file name
+        raise SettingsError(f"{source}: {error}") from error
 
 
 # kind -> config class; a config file's `kind` picks the model it builds.
