@@ -4,12 +4,13 @@ import time
 from dataclasses import replace
 from fractions import Fraction
 
+import av
 import numpy as np
 import pytest
 
 from tooncrafter_batch.errors import SettingsError
 from tooncrafter_batch.synthetic import (CartoonSpec, click_times, drawing_starts, drawing_time, render_audio,
-                                         render_frame, render_frames)
+                                         render_frame, render_frames, write_cartoon)
 
 SPEC = CartoonSpec(width=160, height=90, num_frames=24, frame_rate=Fraction(24000, 1001))
 
@@ -118,3 +119,15 @@ def test_rendering_640x360_takes_a_few_milliseconds_per_frame():
     started = time.perf_counter()
     frames = list(render_frames(spec))
     assert (time.perf_counter() - started) / len(frames) < 0.02
+
+
+def test_write_cartoon_makes_a_video_with_sound(tmp_path):
+    spec = replace(SPEC, width=64, height=36, num_frames=12, cut_at_frame=6)
+    path = write_cartoon(tmp_path / "cartoon.mp4", spec)
+    with av.open(str(path)) as container:
+        video = container.streams.video[0]
+        assert Fraction(video.average_rate) == spec.frame_rate
+        assert container.streams.audio, "the tone is muxed in"
+        frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(video)]
+    assert len(frames) == 12 and frames[0].shape == (36, 64, 3)
+    assert _mean_abs_diff(frames[7], render_frame(spec, 7 / spec.frame_rate)) < 8, "lossy, but the same picture"
