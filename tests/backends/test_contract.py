@@ -11,6 +11,9 @@ from tooncrafter_batch.backends.registry import BACKENDS, build_backend
 from tooncrafter_batch.datatypes import Pair
 from tooncrafter_batch.synthetic import CartoonSpec, render_frame
 
+# tooncrafter cannot be built with no options here: it needs the 10 GB official checkpoint (or a tiny config with
+# random weights) and minutes per pair on CPU; tests/backends/test_tooncrafter.py covers its contract instead.
+CONTRACT_BACKENDS = sorted(set(BACKENDS) - {"tooncrafter"})
 SPEC = CartoonSpec(width=97, height=55, num_frames=8, frame_rate=Fraction(24))  # odd size on purpose
 
 
@@ -25,7 +28,7 @@ def _build(name: str) -> Interpolator:
     return backend
 
 
-@pytest.mark.parametrize("name", sorted(BACKENDS))
+@pytest.mark.parametrize("name", CONTRACT_BACKENDS)
 def test_backend_contract(name):
     backend = _build(name)
     assert isinstance(backend, Interpolator) and backend.name == name and backend.max_batch >= 1
