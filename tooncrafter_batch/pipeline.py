@@ -62,11 +62,7 @@ class UpscaleResult:
 
 def default_output_path(input_path: Path, timing: TimingSettings) -> Path:
     """`<stem>_x<N>.<ext>` or `<stem>_<F>fps.<ext>` beside the input (`.mkv` when the container cannot hold H.264)."""
-    if timing.factor is not None:
-        tag = f"x{timing.factor}"
-    else:
-        rate = timing.fps
-        tag = f"{rate.numerator}fps" if rate.denominator == 1 else f"{float(rate):.3f}fps".replace(".", "_")
+    tag = timing.output_tag()
     if input_path.is_dir():
         return input_path.parent / f"{input_path.name}_{tag}.mp4"
     return input_path.with_name(f"{input_path.stem}_{tag}{output_container_for(input_path)}")

@@ -55,6 +55,13 @@ class TimingSettings:
                                 "toonbatch only raises frame rates")
         return self.fps
 
+    def output_tag(self) -> str:
+        """The tag in default output names: x4 for a factor, 60fps or 59_940fps for a rate."""
+        if self.factor is not None:
+            return f"x{self.factor}"
+        rate = self.fps
+        return f"{rate.numerator}fps" if rate.denominator == 1 else f"{float(rate):.3f}fps".replace(".", "_")
+
 
 def parse_rate(text: str) -> Fraction:
     """Parse a frame rate: "60", "60000/1001", "29.97" or "59.94" (the NTSC rates map to their exact n*1000/1001)."""

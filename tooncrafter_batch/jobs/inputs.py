@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError, JobSpecError
-from ..timing import TimingSettings
 from ..video.encode import output_container_for
 from .spec import JobSpec, VideoSettings
 
@@ -67,22 +66,13 @@ def _relative(path: Path, folder: Path) -> str:
 
 def output_path_for(found: FoundInput, settings: VideoSettings, output_folder: Path) -> Path:
     """Where an input's result goes: `name_template` filled in, under the job's output folder."""
-    name = settings.name_template.format(folder=found.folder, stem=found.path.stem, tag=rate_tag(settings.timing),
+    name = settings.name_template.format(folder=found.folder, stem=found.path.stem, tag=settings.timing.output_tag(),
                                          ext=output_container_for(found.path))
     path = (output_folder / name.lstrip("/")).resolve()
     if not path.is_relative_to(output_folder):
         raise JobSpecError(f"name_template {settings.name_template!r} puts {found.relative} outside the output "
                            f"folder ({path}); keep it relative")
     return path
-
-
-def rate_tag(timing: TimingSettings) -> str:
-    """x4 for a factor, 60fps or 59_940fps for a rate."""
-    # same tags as pipeline.default_output_path
-    if timing.factor is not None:
-        return f"x{timing.factor}"
-    rate = timing.fps
-    return f"{rate.numerator}fps" if rate.denominator == 1 else f"{float(rate):.3f}fps".replace(".", "_")
 
 
 def check_distinct_outputs(outputs: list[tuple[FoundInput, Path]]) -> None:
