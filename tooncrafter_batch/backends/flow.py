@@ -8,7 +8,6 @@ drop a keyframe where the point it shows is hidden in the other keyframe (forwar
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Sequence
 
 import cv2
@@ -16,20 +15,8 @@ import numpy as np
 
 from ..datatypes import Pair
 from ..errors import BackendError
-from .flow_warp import consistency_error, resample, trace_back, upsample, warp_image
-
-_PRESETS = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
-            "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
-
-
-@dataclass(frozen=True, eq=False)
-class PairFlow:
-    """Flow of one pair at flow resolution, in flow-resolution pixels, with its forward/backward disagreement."""
-
-    forward: np.ndarray  # (h, w, 2) float32, keyframe 0 -> keyframe 1
-    backward: np.ndarray  # (h, w, 2) float32, keyframe 1 -> keyframe 0
-    forward_with_error: np.ndarray  # (h, w, 3): forward and |forward + backward at the forward target|
-    backward_with_error: np.ndarray  # (h, w, 3): the same from keyframe 1
+from .flow_estimate import PRESETS, PairFlow, estimate_pair_flow
+from .flow_warp import resample, trace_back, upsample, warp_image
 
 
 class FlowInterpolator:
@@ -47,8 +34,8 @@ class FlowInterpolator:
     def __init__(self, *, flow_width: int = 320, preset: str = "medium", occlusion_pixels: float = 2.0):
         if flow_width < 16:
             raise BackendError(f"flow backend: flow_width must be at least 16, got {flow_width}")
-        if preset not in _PRESETS:
-            raise BackendError(f"flow backend: unknown preset {preset!r}; choose one of: {', '.join(_PRESETS)}")
+        if preset not in PRESETS:
+            raise BackendError(f"flow backend: unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}")
         if occlusion_pixels <= 0:
             raise BackendError(f"flow backend: occlusion_pixels must be positive, got {occlusion_pixels}")
         self.flow_width = flow_width
@@ -66,13 +53,8 @@ class FlowInterpolator:
         return [self.synthesize(pair, flow, position) for position in positions]
 
     def estimate_flow(self, pair: Pair) -> PairFlow:
-        """DIS flow both ways on downscaled luma, and how much the two directions disagree."""
-        start, end = (self._flow_input(image) for image in (pair.start, pair.end))
-        dis = cv2.DISOpticalFlow_create(_PRESETS[self.preset])
-        forward = dis.calc(start, end, None)
-        backward = dis.calc(end, start, None)
-        return PairFlow(forward, backward, np.dstack([forward, consistency_error(forward, backward)]),
-                        np.dstack([backward, consistency_error(backward, forward)]))
+        """Flow both ways between the keyframes, at flow resolution."""
+        return estimate_pair_flow(self._shrink(pair.start), self._shrink(pair.end), self.preset)
 
     def synthesize(self, pair: Pair, flow: PairFlow, position: float) -> np.ndarray:
         """One in-between at `position` in (0, 1): warp both keyframes to it and mix them by visibility."""
@@ -92,13 +74,12 @@ class FlowInterpolator:
         return cv2.blendLinear(warped_start, warped_end, upsample(weight_start, height, width),
                                upsample(weight_end, height, width))
 
-    def _flow_input(self, image: np.ndarray) -> np.ndarray:
-        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-        height, width = gray.shape
+    def _shrink(self, image: np.ndarray) -> np.ndarray:
+        height, width = image.shape[:2]
         if width <= self.flow_width:
-            return gray
+            return image
         size = (self.flow_width, max(8, round(height * self.flow_width / width)))
-        return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+        return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
 def _soft_step(error: np.ndarray, threshold: float) -> np.ndarray:
