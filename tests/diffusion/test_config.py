@@ -1,6 +1,9 @@
 """Model configs: the YAML files in configs/ parse to the typed dataclasses; bad fields are named errors."""
 
+import dataclasses
+
 import pytest
+import yaml
 
 from tooncrafter_batch.diffusion.config import ModelConfig, model_config_from_mapping
 from tooncrafter_batch.diffusion.unet import UNetConfig
@@ -12,11 +15,23 @@ def test_512_yaml_equals_the_dataclass_defaults(config_512):
     assert config_512.num_frames == 16
 
 
-def test_tiny_yaml_mirrors_the_reference_tiny_config(tiny_config):
-    assert tiny_config.unet == UNetConfig(model_channels=32, channel_mult=(1, 2), num_res_blocks=1,
-                                          attention_resolutions=(1,), num_head_channels=16, context_dim=64)
-    assert (tiny_config.resampler.dim, tiny_config.resampler.depth, tiny_config.resampler.embedding_dim) == (64, 2, 48)
-    assert tiny_config.autoencoder.ch_mult == (1, 1, 1, 2)
+def test_tiny_yaml_mirrors_the_reference_tiny_config(tiny_config, reference_dir):
+    """Our tiny config has the sizes of the reference's tiny_config.yaml (that built the golden tensors)."""
+    params = yaml.safe_load((reference_dir / "tiny_config.yaml").read_text())["model"]["params"]
+    unet = params["unet_config"]["params"]
+    assert tiny_config.unet == UNetConfig(
+        in_channels=unet["in_channels"], out_channels=unet["out_channels"], model_channels=unet["model_channels"],
+        channel_mult=tuple(unet["channel_mult"]), num_res_blocks=unet["num_res_blocks"],
+        attention_resolutions=tuple(unet["attention_resolutions"]), num_head_channels=unet["num_head_channels"],
+        context_dim=unet["context_dim"], dropout=unet["dropout"], default_fs=unet["default_fs"])
+    resampler = params["image_proj_stage_config"]["params"]
+    assert dataclasses.asdict(tiny_config.resampler) == resampler
+    vae = params["first_stage_config"]["params"]["ddconfig"]
+    assert (tiny_config.autoencoder.ch, list(tiny_config.autoencoder.ch_mult), tiny_config.autoencoder.num_res_blocks) \
+        == (vae["ch"], vae["ch_mult"], vae["num_res_blocks"])
+    assert tiny_config.schedule.base_scale == params["base_scale"]
+    assert (tiny_config.schedule.linear_start, tiny_config.schedule.linear_end) == (params["linear_start"],
+                                                                                     params["linear_end"])
 
 
 def test_missing_fields_take_the_defaults():

@@ -171,6 +171,7 @@ class ToonCrafterPipeline:
         return ConditionTokens(text=text[:batch], uncond_text=text[batch:], image=image[:batch],
                                uncond_image=image[batch:])
 
+    @torch.no_grad()
     def generate(self, start: torch.Tensor, end: torch.Tensor, tokens: ConditionTokens, settings: SamplingSettings,
                  noise: SamplingNoise, on_step: Callable[[StepRecord], None] | None = None,
                  sketch: SketchGuidance | None = None) -> torch.Tensor:
