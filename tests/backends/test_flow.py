@@ -3,6 +3,7 @@
 import pickle
 from fractions import Fraction
 
+import cv2
 import numpy as np
 import pytest
 
@@ -34,11 +35,16 @@ def test_flow_beats_blend_by_2_db_on_true_in_betweens():
     assert flow >= blend + 2.0, f"flow {flow:.2f} dB vs blend {blend:.2f} dB"
 
 
-def test_flow_is_deterministic_and_picklable():
+def test_flow_is_deterministic_whatever_the_threads_and_picklable():
     backend = pickle.loads(pickle.dumps(FlowInterpolator(flow_width=160)))
     pair = Pair(render_frame(SPEC, Fraction(3, 24)), render_frame(SPEC, Fraction(4, 24)))
     first = backend.interpolate([pair], [POSITIONS])
-    second = FlowInterpolator(flow_width=160).interpolate([pair], [POSITIONS])
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        second = FlowInterpolator(flow_width=160).interpolate([pair], [POSITIONS])
+    finally:
+        cv2.setNumThreads(threads)
     assert all(np.array_equal(a, b) for a, b in zip(first[0], second[0]))
 
 
@@ -49,3 +55,23 @@ def test_flow_is_deterministic_and_picklable():
 def test_bad_options_are_refused(options):
     with pytest.raises(BackendError):
         FlowInterpolator(**options)
+
+
+def _disc(centre_x: float) -> np.ndarray:
+    image = np.full((90, 160, 3), (200, 220, 240), np.uint8)
+    centre = (round(centre_x * 16), 45 * 16)
+    cv2.circle(image, centre, 20 * 16, (230, 80, 40), -1, cv2.LINE_AA, 4)
+    cv2.circle(image, centre, 20 * 16, (0, 0, 0), 2, cv2.LINE_AA, 4)
+    return image
+
+
+def test_a_moving_outlined_disc_is_not_ghosted():
+    start, middle, end = _disc(50), _disc(62), _disc(74)
+    frame = FlowInterpolator().interpolate([Pair(start, end)], [[0.5]])[0][0]
+    assert _psnr(frame, middle) > 33
+    blend = BlendInterpolator().interpolate([Pair(start, end)], [[0.5]])[0][0]
+    assert _wrong_pixels(frame, middle) < _wrong_pixels(blend, middle) / 10, "no half-faded copies of disc or outline"
+
+
+def _wrong_pixels(image: np.ndarray, truth: np.ndarray) -> int:
+    return int((np.abs(image.astype(int) - truth).max(axis=2) > 40).sum())
