@@ -124,7 +124,8 @@ def test_a_missing_checkpoint_says_what_to_download(small_config, tmp_path, monk
         ToonCrafterInterpolator(config=small_config)
     with pytest.raises(CheckpointError, match="elsewhere.ckpt"):
         locate_weights(ToonCrafterOptions(checkpoint="elsewhere.ckpt"))
-    assert locate_weights(ToonCrafterOptions(random_weights=True)).checkpoint is None
+    located = locate_weights(ToonCrafterOptions(config="configs/x.yaml", random_weights=True))
+    assert located.checkpoint is None and located.config == str(tmp_path / "configs" / "x.yaml")
 
 
 def test_a_config_of_another_kind_is_refused():

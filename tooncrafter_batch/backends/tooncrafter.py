@@ -80,15 +80,17 @@ class ToonCrafterOptions:
 
 
 def locate_weights(options: ToonCrafterOptions, download: bool = False) -> ToonCrafterOptions:
-    """`options` naming the checkpoint file that will be loaded (fetched from the hub first when `download`).
+    """`options` naming the files to load by absolute path: the checkpoint (fetched from the hub first when
+    `download`) and the config, so Ray actors started in another folder find them.
 
     Called where the options are made (the CLI), so a missing checkpoint fails with its one-line guidance before
     any executor starts; random weights need no file.
     """
+    config = None if options.config is None else str(Path(options.config).resolve())
     if options.random_weights:
-        return options
+        return dataclasses.replace(options, config=config)
     path = find_checkpoint(Path(options.checkpoint) if options.checkpoint is not None else None, download=download)
-    return dataclasses.replace(options, checkpoint=str(path))
+    return dataclasses.replace(options, config=config, checkpoint=str(path.resolve()))
 
 
 def load_model(options: ToonCrafterOptions) -> ToonCrafterModel:
