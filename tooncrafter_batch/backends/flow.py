@@ -1,9 +1,12 @@
-"""The `flow` backend: classical bidirectional optical flow (OpenCV DIS), warping and occlusion-aware blending.
+"""The `flow` backend: classical bidirectional optical flow, warping and occlusion-aware blending (CPU).
 
-For each pair the flow is computed once, both ways, at reduced resolution (`flow_width`); every position t of the
-pair reuses it. For a position t each output pixel looks up where it came from in both keyframes, both keyframes
-are warped there at full resolution (bilinear, so lines stay sharp), and the two warps are mixed with weights that
-drop a keyframe where the point it shows is hidden in the other keyframe (forward/backward flow disagreement).
+1. Flow (`flow_estimate.py`): OpenCV DIS both ways on the CIE Lab planes of the keyframes shrunk to `flow_width`,
+   fused per pixel; computed once per pair and reused for every position t of that pair.
+2. Motion at t (`flow_warp.trace_back`): where each output pixel was in either keyframe, by fixed-point inversion of
+   each flow; the two estimates merge into one motion per pixel, weighted by forward/backward consistency.
+3. Warp both keyframes at full resolution along that motion (bilinear `cv2.remap`, so lines stay sharp) and mix them
+   with weights that drop a keyframe where the point it shows is hidden in the other one (it takes each region from
+   the keyframe that sees it, instead of blending in what covers it).
 """
 
 from __future__ import annotations
