@@ -1,5 +1,6 @@
 """Shared pieces of the job tests: the synthetic clips, job files and decoded outputs."""
 
+import threading
 from fractions import Fraction
 from pathlib import Path
 
@@ -34,20 +35,22 @@ def assert_same_videos(first: Path, second: Path) -> None:
 
 
 class CountingProgress:
-    """A Progress that counts what it is told, and can act on the first advance of a task."""
+    """A Progress that counts what it is told (from any thread), and can act on the first advance of a task."""
 
     def __init__(self, on_first=None):
         self.totals: dict[str, int | None] = {}
         self.counts: dict[str, int] = {}
         self._on_first = on_first or {}
+        self._lock = threading.Lock()
 
     def start(self, task, total):
         self.totals[task] = total
         self.counts.setdefault(task, 0)
 
     def advance(self, task, amount=1):
-        self.counts[task] = self.counts.get(task, 0) + amount
-        action = self._on_first.pop(task, None)
+        with self._lock:
+            self.counts[task] = self.counts.get(task, 0) + amount
+            action = self._on_first.pop(task, None)
         if action is not None:
             action()
 

@@ -13,6 +13,7 @@ import pytest
 
 from job_cases import CLIPS, CountingProgress, assert_same_videos, read_frames, write_job
 
+from tooncrafter_batch.backends.baseline import BlendInterpolator
 from tooncrafter_batch.errors import InputError, JobSpecError
 from tooncrafter_batch.jobs.chunks import ChunkedPlan
 from tooncrafter_batch.jobs.runner import JobRunner
@@ -63,6 +64,33 @@ def test_second_run_rewrites_nothing_and_changed_settings_redo_the_work(clean_ar
     changed = JobRunner(load_job(job)).run()
     assert {video.status for video in changed.videos} == {"done"}
     assert all(path.stat().st_mtime_ns != stamps[path] for path in outputs)
+    _job(tmp_path, clean_archive)  # back to the first settings: the files now hold crf 30, so they are redone
+    assert {video.status for video in JobRunner(load_job(job)).run().videos} == {"done"}
+
+
+def _switches(sizes: list) -> int:
+    return sum(before != after for before, after in zip(sizes, sizes[1:]))
+
+
+def test_videos_run_at_once_with_the_frames_of_one_at_a_time(clean_archive, tmp_path, monkeypatch):
+    sizes = []  # the frame size of every backend call, in call order: each clip has its own size
+    original = BlendInterpolator.interpolate
+
+    def recording(self, pairs, times):
+        sizes.append(pairs[0].start.shape)
+        time.sleep(0.005)  # so that every video's thread is up before the first video is through
+        return original(self, pairs, times)
+
+    monkeypatch.setattr(BlendInterpolator, "interpolate", recording)
+    one_at_a_time = JobRunner(load_job(_job(tmp_path / "one", clean_archive, "videos_in_flight: 1\n"))).run()
+    assert _switches(sizes) == len(CLIPS) - 1, "one video after the other"
+    sizes.clear()
+    at_once = JobRunner(load_job(_job(tmp_path / "all", clean_archive, "videos_in_flight: 3\n"))).run()
+    assert _switches(sizes) > 2 * len(CLIPS), "the one worker's calls alternate between videos"
+    assert one_at_a_time.exit_code == at_once.exit_code == 0
+    for first, second in zip(one_at_a_time.videos, at_once.videos):
+        assert first.input == second.input and first.frames_out == second.frames_out
+        assert_same_videos(Path(first.output), Path(second.output))
 
 
 def test_chunks_end_at_cuts_and_are_the_same_every_time(clean_archive):

@@ -103,3 +103,31 @@ def test_create_local_executor():
 def test_bad_executor_settings(kind, workers, address, message):
     with pytest.raises(SettingsError, match=message):
         create_executor(kind, BackendSpec("blend"), needs_gpu=False, workers=workers, address=address)
+
+
+def test_concurrent_runs_share_the_executor_and_a_failing_one_spoils_nothing():
+    """As a job runs several videos: one executor, one run per thread, each run's results its own and in order."""
+    spec = BackendSpec("blend")
+    first, second = make_units(6), make_units(5, width=48, height=32)
+    results: dict[str, list] = {}
+
+    def failing():
+        yield from first[:2]
+        raise RuntimeError("this video's decoder broke")
+
+    def run(name, units):
+        try:
+            results[name] = list(executor.run(units))
+        except RuntimeError as error:
+            results[name] = error
+
+    with LocalExecutor(spec, workers=2, max_in_flight=3) as executor:
+        threads = [threading.Thread(target=run, args=args)
+                   for args in (("first", first), ("second", second), ("failing", failing()))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    assert isinstance(results["failing"], RuntimeError)
+    assert_same_frames(results["first"], _direct(spec, first))
+    assert_same_frames(results["second"], _direct(spec, second))

@@ -1,6 +1,7 @@
 """RayExecutor on a local Ray (started once for this module): same frames as local, order, back-pressure, retries."""
 
 import os
+import threading
 
 import pytest
 
@@ -38,13 +39,6 @@ def test_two_actors_give_the_same_frames_as_local(units, backend):
     assert_same_frames(results, _local_results(spec, units))
 
 
-def test_small_window_still_finishes_in_order(units):
-    spec = BackendSpec("blend")
-    with RayExecutor(spec, num_actors=2, cpus_per_actor=0.5, max_in_flight=1) as executor:
-        results = assert_bounded(executor, units)
-    assert_same_frames(results, _local_results(spec, units))
-
-
 def test_units_of_a_killed_actor_are_retried_elsewhere():
     units = make_units(16, pairs_per_unit=2, width=160, height=120)
     spec = BackendSpec("flow")
@@ -61,6 +55,23 @@ def test_units_of_a_killed_actor_are_retried_elsewhere():
         assert executor.retried_units >= 1
         assert len(executor.actor_names) == 3  # the dead actor was replaced
     assert_same_frames(results, _local_results(spec, units))
+
+
+def test_small_window_in_order_also_with_runs_from_several_threads(units):
+    """Then as a job runs several videos at once: one run per thread, each gets its own results in order."""
+    spec = BackendSpec("blend")
+    parts = {"first": units[:7], "second": make_units(5, width=48, height=32)}
+    results = {}
+    with RayExecutor(spec, num_actors=2, cpus_per_actor=0.5, max_in_flight=1) as executor:
+        assert_same_frames(assert_bounded(executor, units), _local_results(spec, units))
+        threads = [threading.Thread(target=lambda name=name: results.update({name: list(executor.run(parts[name]))}))
+                   for name in parts]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    for name, part in parts.items():
+        assert_same_frames(results[name], _local_results(spec, part))
 
 
 def test_a_backend_that_cannot_be_built_is_a_clear_error():

@@ -2,15 +2,19 @@
 
 For each video: decode -> cuts -> keys -> chunked plan -> executor (Ray actors or local threads) -> one lossless
 segment per chunk in `.toonbatch/work/` -> the final file, encoded from the segments with the input's sound and
-renamed into place. Finished chunks are recorded as they land, so running the job again after a crash (or
-`kill -9`) redoes only the chunks that were not finished. A video that fails (bad data, a backend that keeps
-failing) is reported and the job goes on with the next.
+renamed into place. Several videos run at once, each on its own driver thread, their units sharing the
+executor's bounded window (so the actors never drain between videos, and short videos fill a large cluster
+together). Finished chunks are recorded as they land, so running the job again after a crash (or `kill -9`)
+redoes only the chunks that were not finished. A video that fails (bad data, a backend that keeps failing) is
+reported and the others go on.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -30,6 +34,7 @@ from ..video.decode import open_video
 from ..video.encode import EncoderSettings, VideoWriter, open_writer
 from .chunks import ChunkedPlan
 from .inputs import FoundInput, check_distinct_outputs, discover_inputs, output_path_for
+from .leftovers import remove_leftovers
 from .report import DONE, FAILED, SKIPPED, JobReport, VideoPlanReport, VideoReport
 from .spec import JobSpec, VideoSettings
 from .state import ProgressStore, video_key
@@ -54,24 +59,36 @@ class JobRunner:
         self.address = address
         self.progress = progress or SilentProgress()
         self._executors: dict[BackendSpec, Executor] = {}
+        self._executors_lock = threading.Lock()
+        self._stopping = threading.Event()  # set when the driver is interrupted: video threads stop at their next unit
 
     def run(self) -> JobReport:
         self.spec.output.mkdir(parents=True, exist_ok=True)
         store = ProgressStore(self.spec.output)
         tasks, skipped = self._tasks()
+        remove_leftovers(store, [task.output for task in tasks] + [self.spec.output / REPORT_NAME],
+                         {task.found.path: task.key for task in tasks})
         self.progress.start("videos", len(tasks))
         self.progress.start("frames out", self._estimate_frames(tasks))
-        reports = list(skipped)
         try:
-            for task in tasks:
-                reports.append(self._run_video(task, store))
-                self.progress.advance("videos")
+            reports = skipped + self._run_videos(tasks, store)
         finally:
             self._close_executors()
             store.close()
         report = JobReport(tuple(sorted(reports, key=lambda video: video.input)))
         report.write(self.spec.output / REPORT_NAME)
         return report
+
+    def _run_videos(self, tasks: list[VideoTask], store: ProgressStore) -> list[VideoReport]:
+        """`videos_in_flight` videos at a time, each on a thread of its own; reports in task order."""
+        with ThreadPoolExecutor(self.spec.videos_in_flight, thread_name_prefix="toonbatch-video") as videos:
+            futures = [videos.submit(self._run_counted, task, store) for task in tasks]
+            try:
+                return [future.result() for future in futures]
+            except BaseException:  # Ctrl-C: the running videos stop at their next unit; finished chunks stay
+                self._stopping.set()
+                videos.shutdown(wait=False, cancel_futures=True)
+                raise
 
     def plan(self) -> list[VideoPlanReport]:
         """What `run` would do, video by video (decodes each video once; runs no backend)."""
@@ -97,18 +114,27 @@ class JobRunner:
         check_distinct_outputs([(task.found, task.output) for task in tasks])
         return tasks, skipped
 
+    def _run_counted(self, task: VideoTask, store: ProgressStore) -> VideoReport:
+        report = self._run_video(task, store)
+        self.progress.advance("videos")
+        return report
+
     def _run_video(self, task: VideoTask, store: ProgressStore) -> VideoReport:
         started = time.monotonic()
         finished = store.finished_video(task.key, task.output)
         if finished is not None:
             return VideoReport(task.found.relative, str(task.output), SKIPPED, "already done", *finished)
+        store.record_work(task.key, task.found.path)
         executor = self._executor_for(task.settings.backend)
         retried_before = executor.retried_units
-        for attempt in range(self.spec.retries + 1):
+        for _ in range(self.spec.retries + 1):
             try:
-                counts = _VideoRun(task, store, executor, self.progress, self.spec.chunk_frames).render()
+                counts = _VideoRun(task, store, executor, self.progress, self.spec.chunk_frames,
+                                   self._stopping).render()
                 return VideoReport(task.found.relative, str(task.output), DONE, "", *counts,
                                    time.monotonic() - started, executor.retried_units - retried_before)
+            except _Stopped:
+                raise
             except InputError as error:  # the input itself is bad: another attempt would fail the same way
                 reason = str(error)
                 break
@@ -119,14 +145,15 @@ class JobRunner:
                            retried_units=executor.retried_units - retried_before)
 
     def _executor_for(self, backend: BackendSpec) -> Executor:
-        """One executor per backend, built when a video first needs it and kept for the rest of the job."""
-        if backend not in self._executors:
-            resources = self.spec.resources
-            self._executors[backend] = create_executor(
-                "auto", backend, needs_gpu=resources.gpus_per_actor > 0, workers=resources.actors,
-                address=self.address, cpus_per_actor=resources.cpus_per_actor,
-                gpus_per_actor=resources.gpus_per_actor, max_retries=self.spec.retries)
-        return self._executors[backend]
+        """One executor per backend, built when a video first needs it and shared by every video after it."""
+        with self._executors_lock:
+            if backend not in self._executors:
+                resources = self.spec.resources
+                self._executors[backend] = create_executor(
+                    "auto", backend, needs_gpu=resources.gpus_per_actor > 0, workers=resources.actors,
+                    address=self.address, cpus_per_actor=resources.cpus_per_actor,
+                    gpus_per_actor=resources.gpus_per_actor, max_retries=self.spec.retries)
+            return self._executors[backend]
 
     def _close_executors(self) -> None:
         for executor in self._executors.values():
@@ -147,12 +174,17 @@ class JobRunner:
         return total
 
 
+class _Stopped(Exception):
+    """The driver was interrupted: a video thread stops at its next unit (its finished chunks are kept)."""
+
+
 class _VideoRun:
     """One attempt at one video: the chunks not yet on disk, then the final file."""
 
     def __init__(self, task: VideoTask, store: ProgressStore, executor: Executor, progress: Progress,
-                 chunk_frames: int):
+                 chunk_frames: int, stopping: threading.Event):
         self.task = task
+        self.stopping = stopping
         self.store = store
         self.executor = executor
         self.progress = progress
@@ -165,7 +197,10 @@ class _VideoRun:
         """Returns (frames_in, frames_out, scenes)."""
         layout: deque[list[int]] = deque()  # [chunk, frames still to come] for each job handed to the executor
         frames = execute_jobs(self._jobs_to_do(layout), self.executor, _batch_pairs(self.task.settings.backend))
-        self._write_chunks(frames, layout)
+        try:
+            self._write_chunks(frames, layout)
+        finally:
+            frames.close()  # at once, not when collected: its units leave the executor's window now
         frames_out = self._assemble()
         counts = (self.plan.frames_in, frames_out, self.plan.scenes)
         self.store.record_video(self.task.key, self.task.found.path, self.task.output, counts)
@@ -173,6 +208,8 @@ class _VideoRun:
 
     def _jobs_to_do(self, layout: deque) -> Iterator[PairJob]:
         for chunk, job in self.plan.jobs():
+            if self.stopping.is_set():
+                raise _Stopped()
             self.frames_planned += len(job.slots)
             if chunk not in self.done:
                 layout.append([chunk, len(job.slots)])
@@ -212,6 +249,7 @@ class _VideoRun:
             raise ToonbatchError(f"{self.task.found.relative}: chunks hold {made} frames, the plan {self.frames_planned}; "
                                  "delete the .toonbatch folder of the output and run the job again")
         self.task.output.parent.mkdir(parents=True, exist_ok=True)
+        self.store.forget_output(self.task.output)  # whatever work it held is being replaced
         info = self.source.info
         with open_writer(self.task.output, info, self.plan.output_rate, self.task.settings.encoder,
                          audio_from=self.task.found.path) as writer:

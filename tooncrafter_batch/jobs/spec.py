@@ -23,7 +23,7 @@ from ..video.encode import EncoderSettings
 
 DEFAULT_NAME_TEMPLATE = "{folder}/{stem}_{tag}{ext}"
 _TEMPLATE_FIELDS = {"folder": "a/b", "stem": "clip", "tag": "x4", "ext": ".mp4"}
-_JOB_KEYS = ("inputs", "output", "retries", "resources", "chunk_frames", "overrides")
+_JOB_KEYS = ("inputs", "output", "retries", "resources", "chunk_frames", "videos_in_flight", "overrides")
 _VIDEO_KEYS = ("name_template", "factor", "fps", "backend", "model", "encoder", "scenes", "dedupe")
 _SECTIONS = {"encoder": ("codec", "crf", "preset"), "scenes": ("threshold", "min_scene_frames"),
              "resources": ("actors", "cpus_per_actor", "gpus_per_actor")}
@@ -77,6 +77,7 @@ class JobSpec:
     resources: Resources = field(default_factory=Resources)
     retries: int = 2  # extra attempts for a video whose run failed for a reason other than its input
     chunk_frames: int = 96  # source frames per chunk at most; chunks end at scene cuts where possible
+    videos_in_flight: int = 4  # videos whose chunks share the actors at once (each decoded on its own thread)
 
     @property
     def folder(self) -> Path:
@@ -125,6 +126,7 @@ def parse_job(text: str, path: Path) -> JobSpec:
         resources=document.resources(data.get("resources")),
         retries=document.number(("retries",), int, JobSpec.retries, minimum=0),
         chunk_frames=document.number(("chunk_frames",), int, JobSpec.chunk_frames, minimum=2),
+        videos_in_flight=document.number(("videos_in_flight",), int, JobSpec.videos_in_flight, minimum=1),
     )
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from ..backends.base import BackendSpec, Interpolator
 from ..backends.registry import build_backend
 from ..errors import SettingsError
-from .base import ClosingExecutor, WorkUnit, default_max_in_flight
+from .base import ClosingExecutor, InFlightWindow, WorkUnit, default_max_in_flight
 
 
 class LocalExecutor(ClosingExecutor):
@@ -26,6 +26,7 @@ class LocalExecutor(ClosingExecutor):
         if workers < 1:
             raise SettingsError(f"workers must be at least 1, got {workers}")
         self.max_in_flight = max_in_flight or default_max_in_flight(workers)
+        self._window = InFlightWindow(self.max_in_flight)
         self.retried_units = 0  # threads do not die on their own: nothing is ever retried here
         self._idle_backends: queue.SimpleQueue[Interpolator] = queue.SimpleQueue()
         for _ in range(workers):
@@ -34,12 +35,21 @@ class LocalExecutor(ClosingExecutor):
 
     def run(self, units: Iterable[WorkUnit]) -> Iterator[list[list[np.ndarray]]]:
         in_flight: deque[Future] = deque()
-        for unit in units:
-            in_flight.append(self._threads.submit(self._interpolate, unit))
-            if len(in_flight) >= self.max_in_flight:
-                yield in_flight.popleft().result()
-        while in_flight:
-            yield in_flight.popleft().result()
+        source = iter(units)
+        is_exhausted = False
+        with self._window.share() as share:
+            while not is_exhausted or in_flight:
+                if not is_exhausted and self._window.take_slot(share):  # a slot first: read-ahead stays bounded
+                    unit = next(source, None)
+                    if unit is None:
+                        self._window.give_back(share)
+                        is_exhausted = True
+                    else:
+                        in_flight.append(self._threads.submit(self._interpolate, unit))
+                    continue
+                result = in_flight.popleft().result()
+                self._window.give_back(share)
+                yield result
 
     def close(self) -> None:
         self._threads.shutdown(wait=True, cancel_futures=True)

@@ -19,7 +19,7 @@ from ray.exceptions import RayActorError, RayTaskError, WorkerCrashedError
 from ..backends.base import BackendSpec
 from ..backends.registry import build_backend
 from ..errors import BackendError, SettingsError, ToonbatchError
-from .base import ClosingExecutor, WorkUnit, default_max_in_flight
+from .base import ClosingExecutor, InFlightWindow, WorkUnit, default_max_in_flight
 
 ACTOR_NAME_PREFIX = "toonbatch-backend"
 # A worker that died takes its queued calls with it; these errors mean "run the unit elsewhere".
@@ -59,6 +59,7 @@ class RayExecutor(ClosingExecutor):
         if num_actors < 1:
             raise SettingsError(f"the Ray executor needs at least 1 actor, got {num_actors}")
         self.max_in_flight = max_in_flight or default_max_in_flight(num_actors)
+        self._window = InFlightWindow(self.max_in_flight)
         self.max_retries = max_retries
         self.retried_units = 0
         self._started_ray = _connect(address, num_actors * cpus_per_actor, object_store_memory)
@@ -82,24 +83,26 @@ class RayExecutor(ClosingExecutor):
         next_out = submitted = 0
         source = iter(units)
         is_exhausted = False
-        try:
-            while True:
-                while not is_exhausted and submitted - next_out < self.max_in_flight:
-                    unit = next(source, None)
-                    if unit is None:
-                        is_exhausted = True
-                        break
-                    self._submit(submitted, ray.put(unit), 0, pending, placed)
-                    submitted += 1
-                if next_out in finished:
-                    yield finished.pop(next_out)
-                    next_out += 1
-                elif pending:
-                    self._collect(pending, placed, finished)
-                else:
-                    return
-        finally:
-            self._release(placed)
+        with self._window.share() as share:
+            try:
+                while not is_exhausted or submitted > next_out:
+                    if next_out in finished:
+                        result = finished.pop(next_out)
+                        next_out += 1
+                        self._window.give_back(share)
+                        yield result
+                    elif not is_exhausted and self._window.take_slot(share):  # a slot first: bounded read-ahead
+                        unit = next(source, None)
+                        if unit is None:
+                            self._window.give_back(share)
+                            is_exhausted = True
+                        else:
+                            self._submit(submitted, ray.put(unit), 0, pending, placed)
+                            submitted += 1
+                    else:
+                        self._collect(pending, placed, finished)
+            finally:
+                self._release(placed)
 
     @property
     def actor_names(self) -> list[str]:
