@@ -17,7 +17,7 @@ def test_smallest_job_has_four_keys_and_defaults():
     job = parse_job(MINIMAL, JOB)
     assert job.inputs == ("clips/a.mp4",)
     assert job.output == Path("/jobs/out")
-    assert (job.resources.actors, job.retries) == (1, 2)
+    assert (job.resources.actors, job.retries, job.videos_in_flight) == (1, 2, 4)
     settings = job.settings_for("clips/a.mp4")
     assert settings.timing.factor == 4 and settings.timing.fps is None
     assert settings.backend.name == "flow"
@@ -39,6 +39,7 @@ scenes: {threshold: 30, min_scene_frames: 4}
 resources: {actors: 4, cpus_per_actor: 0.5, gpus_per_actor: 1}
 retries: 1
 chunk_frames: 48
+videos_in_flight: 2
 overrides:
   - match: "*.mkv"
     factor: 2
@@ -49,7 +50,7 @@ overrides:
     job = parse_job(text, JOB)
     assert job.output == Path("/data/out")
     assert (job.resources.actors, job.resources.cpus_per_actor, job.resources.gpus_per_actor) == (4, 0.5, 1)
-    assert (job.retries, job.chunk_frames) == (1, 48)
+    assert (job.retries, job.chunk_frames, job.videos_in_flight) == (1, 48, 2)
     plain = job.settings_for("archive/a.mp4")
     assert plain.timing.fps == Fraction(60000, 1001) and plain.timing.dedupe is DedupeMode.off
     assert plain.encoder.crf == 20 and plain.encoder.preset == "fast" and plain.backend.name == "blend"
@@ -92,6 +93,8 @@ def test_model_paths_are_relative_to_the_job_file():
     pytest.param("inputs: [a]\noutput: o\nfactor: 4\nresources:\n  cpus_per_actor: 0\n", 5,
                  "resources.cpus_per_actor: must be positive", id="cpus"),
     pytest.param("inputs: [a]\noutput: o\nfactor: 4\nretries: -1\n", 4, "retries: must be at least 0", id="retries"),
+    pytest.param("inputs: [a]\noutput: o\nfactor: 4\nvideos_in_flight: 0\n", 4, "videos_in_flight: must be at least 1",
+                 id="videos-in-flight"),
     pytest.param("inputs: [a]\noutput: o\nfactor: 4\nname_template: '{title}{ext}'\n", 4,
                  "name_template: bad placeholder 'title'", id="template"),
     pytest.param("inputs: [a]\noutput: o\nfactor: 4\noverrides:\n  - fps: 60\n", 5, "overrides.0: an override needs",
