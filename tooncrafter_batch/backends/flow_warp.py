@@ -9,7 +9,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-_TRACE_ITERATIONS = 2
+_TRACE_ITERATIONS = 1  # one step past the first guess: more did not help on the synthetic or the real clips
 
 
 @lru_cache(maxsize=16)
