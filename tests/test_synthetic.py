@@ -34,7 +34,7 @@ def test_a_time_renders_the_same_picture_as_float_or_fraction_and_every_time():
 
 def test_in_between_times_show_motion_between_the_frames():
     rate = SPEC.frame_rate
-    start, middle, end = (render_frame(SPEC, position / rate) for position in (Fraction(3), Fraction(7, 2), Fraction(4)))
+    start, middle, end = (render_frame(SPEC, step / rate) for step in (Fraction(3), Fraction(7, 2), Fraction(4)))
     assert _mean_abs_diff(start, end) > 0.5
     assert _mean_abs_diff(start, middle) > 0.2 and _mean_abs_diff(middle, end) > 0.2
     blend = ((start.astype(np.float32) + end) / 2).round().astype(np.uint8)

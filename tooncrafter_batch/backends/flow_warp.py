@@ -22,7 +22,7 @@ def pixel_grid(height: int, width: int) -> np.ndarray:
 
 
 def resample(field: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """`field` sampled at every pixel plus its offset (bilinear, edges repeated). field (h, w[, c]), offsets (h, w, 2)."""
+    """`field` (h, w[, c]) sampled at every pixel plus its offset (h, w, 2): bilinear, edges repeated."""
     coordinates = pixel_grid(*offsets.shape[:2]) + offsets
     return cv2.remap(field, coordinates, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
