@@ -48,6 +48,14 @@ def test_flow_is_deterministic_whatever_the_threads_and_picklable():
     assert all(np.array_equal(a, b) for a, b in zip(first[0], second[0]))
 
 
+@pytest.mark.parametrize("height, width", [(1, 1), (17, 5), (9, 16)])
+def test_tiny_frames_work(height, width):
+    rng = np.random.default_rng(height)
+    start, end = (rng.integers(0, 256, (height, width, 3), dtype=np.uint8) for _ in range(2))
+    frames = FlowInterpolator().interpolate([Pair(start, end)], [[0.5]])[0]
+    assert frames[0].shape == (height, width, 3) and frames[0].dtype == np.uint8
+
+
 @pytest.mark.parametrize("options", [
     pytest.param({"flow_width": 4}, id="tiny-flow"),
     pytest.param({"preset": "slowest"}, id="unknown-preset"),

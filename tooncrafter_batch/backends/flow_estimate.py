@@ -18,6 +18,7 @@ PRESETS = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, "fast": cv2.DISOPT
            "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
 _CHROMA_GAIN = 2.0  # a and b span about +-60 around 128 in 8-bit Lab; stretch them toward luma's contrast
 _MATCH_WINDOW = 9  # px at flow resolution, the window a candidate's colour error is summed over
+_MIN_SIDE = 32  # px; DIS refuses frames smaller than a few of its patches, so tiny frames are padded to this
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,13 +33,24 @@ class PairFlow:
 
 def estimate_pair_flow(start: np.ndarray, end: np.ndarray, preset: str) -> PairFlow:
     """Flow both ways between two RGB uint8 frames (already at flow resolution)."""
+    height, width = start.shape[:2]
+    start, end = _pad_small(start), _pad_small(end)
     dis = cv2.DISOpticalFlow_create(PRESETS[preset])
     planes_start, planes_end = _lab_planes(start), _lab_planes(end)
     colour_start, colour_end = start.astype(np.float32), end.astype(np.float32)
     forward = _fused_flow(dis, planes_start, planes_end, colour_start, colour_end)
     backward = _fused_flow(dis, planes_end, planes_start, colour_end, colour_start)
+    forward, backward = (np.ascontiguousarray(flow[:height, :width]) for flow in (forward, backward))
     return PairFlow(forward, backward, np.dstack([forward, consistency_error(forward, backward)]),
                     np.dstack([backward, consistency_error(backward, forward)]))
+
+
+def _pad_small(image: np.ndarray) -> np.ndarray:
+    height, width = image.shape[:2]
+    if height >= _MIN_SIDE and width >= _MIN_SIDE:
+        return image
+    return cv2.copyMakeBorder(image, 0, max(0, _MIN_SIDE - height), 0, max(0, _MIN_SIDE - width),
+                              cv2.BORDER_REPLICATE)
 
 
 def _lab_planes(image: np.ndarray) -> list[np.ndarray]:
