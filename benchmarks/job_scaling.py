@@ -5,13 +5,13 @@ on a 2-core machine and only the orchestration is measured: submission, back-pre
 traffic. Two levels are timed:
 
 * executor: `RayExecutor.run` over one stream of single-pair units (the orchestration core);
-* job: `toonbatch run` machinery (`JobRunner`) on synthetic clips: decode, cuts, chunks, units, lossless chunk
-  segments, final encode (the whole driver).
+* job: `toonbatch run` machinery (`JobRunner`) on a job of several synthetic clips, run several at once: decode,
+  cuts, chunks, units, lossless chunk segments, final encodes (the whole driver).
 
 Efficiency is throughput(n) / (n x throughput(1)). Then the driver's peak memory (RSS above its level before the
 run) on a short and a 10x longer video with the same job, to show it does not grow with the length.
 
-    .venv/bin/python benchmarks/job_scaling.py [--actors 1 2 4 8 16] [--rounds 8] [--long-frames 4800]
+    .venv/bin/python benchmarks/job_scaling.py [--actors 1 2 4 8 16] [--rounds 12] [--clips 4] [--long-frames 4800]
 """
 
 from __future__ import annotations
@@ -88,18 +88,22 @@ class FrameClock:
         pass
 
 
-def job_throughput(num_actors: int, rounds: int, folder: Path) -> float:
-    """Pairs per second of a job on one clip of `rounds` x `num_actors` pairs, from its first to its last frame out."""
+def job_throughput(num_actors: int, rounds: int, num_clips: int, folder: Path) -> float:
+    """Pairs per second of a job of `num_clips` clips holding `rounds` x `num_actors` pairs in all, from its first
+    frame out to its last."""
     clips = folder / f"clips_{num_actors}"
     clips.mkdir()
-    write_cartoon(clips / "clip.mp4", CartoonSpec(width=64, height=48, num_frames=rounds * num_actors + 1,
-                                                  with_audio=False))
+    pairs_per_clip = max(1, rounds * num_actors // num_clips)
+    for number in range(num_clips):
+        write_cartoon(clips / f"clip{number}.mp4", CartoonSpec(width=64, height=48, num_frames=pairs_per_clip + 1,
+                                                               seed=number, with_audio=False))
     job = _write_job(folder / f"job_{num_actors}.yaml", clips, folder / f"out_{num_actors}", num_actors)
     clock = FrameClock()
     report = JobRunner(load_job(job), progress=clock).run()
     assert report.exit_code == 0, report
-    # 4 output frames per pair, plus the last frame's 4 held copies; the window opens when the first pair is back
-    return (len(clock.times) - 8) / 4 / (clock.times[-1] - clock.times[0])
+    # 4 output frames per pair plus each clip's last frame held 4 times; the window opens when the first pair is back
+    pairs_after_first = (len(clock.times) - 4 * num_clips) / 4 - 1
+    return pairs_after_first / (max(clock.times) - min(clock.times))  # appended by several video threads
 
 
 def driver_peak_memory(num_frames: int, folder: Path) -> tuple[float, float]:
@@ -139,6 +143,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--actors", type=int, nargs="+", default=[1, 2, 4, 8, 16])
     parser.add_argument("--rounds", type=int, default=12, help="pairs per actor in each measurement")
+    parser.add_argument("--clips", type=int, default=4, help="clips in the job of the job measurement")
     parser.add_argument("--long-frames", type=int, default=4800, help="frames of the long clip (4800 = 200 s)")
     args = parser.parse_args()
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
@@ -154,7 +159,8 @@ def main() -> None:
         print("| --- | --- | --- | --- | --- |")
         base = None
         for num_actors in args.actors:
-            rates = (executor_throughput(num_actors, args.rounds), job_throughput(num_actors, args.rounds, folder))
+            rates = (executor_throughput(num_actors, args.rounds),
+                     job_throughput(num_actors, args.rounds, args.clips, folder))
             base = base or rates
             print(f"| {num_actors} | {rates[0]:.2f} | {rates[0] / (num_actors * base[0]):.3f} | {rates[1]:.2f} | "
                   f"{rates[1] / (num_actors * base[1]):.3f} |", flush=True)

@@ -10,6 +10,7 @@ from executor_cases import assert_bounded, assert_same_frames, make_units
 from tooncrafter_batch.backends.base import BackendSpec
 from tooncrafter_batch.errors import BackendError
 from tooncrafter_batch.orchestration import LocalExecutor, create_executor
+from tooncrafter_batch.orchestration.base import RunStats
 
 ray = pytest.importorskip("ray")
 
@@ -51,8 +52,9 @@ def test_units_of_a_killed_actor_are_retried_elsewhere():
                     ray.kill(victim, no_restart=True)
                 yield unit
 
-        results = list(executor.run(killing()))
-        assert executor.retried_units >= 1
+        stats = RunStats()
+        results = list(executor.run(killing(), stats))
+        assert stats.retried_units == executor.retried_units >= 1
         assert len(executor.actor_names) == 3  # the dead actor was replaced
     assert_same_frames(results, _local_results(spec, units))
 

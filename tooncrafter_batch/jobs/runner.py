@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -26,7 +26,7 @@ from ..backends.base import BackendSpec
 from ..datatypes import VideoInfo
 from ..errors import InputError, ToonbatchError
 from ..orchestration import create_executor
-from ..orchestration.base import Executor
+from ..orchestration.base import Executor, RunStats, WorkUnit
 from ..pipeline import execute_jobs
 from ..plan import PairJob
 from ..progress import Progress, SilentProgress
@@ -125,14 +125,13 @@ class JobRunner:
         if finished is not None:
             return VideoReport(task.found.relative, str(task.output), SKIPPED, "already done", *finished)
         store.record_work(task.key, task.found.path)
-        executor = self._executor_for(task.settings.backend)
-        retried_before = executor.retried_units
+        executor = _VideoExecutor(self._executor_for(task.settings.backend), RunStats())
         for _ in range(self.spec.retries + 1):
             try:
                 counts = _VideoRun(task, store, executor, self.progress, self.spec.chunk_frames,
                                    self._stopping).render()
                 return VideoReport(task.found.relative, str(task.output), DONE, "", *counts,
-                                   time.monotonic() - started, executor.retried_units - retried_before)
+                                   time.monotonic() - started, executor.stats.retried_units)
             except _Stopped:
                 raise
             except InputError as error:  # the input itself is bad: another attempt would fail the same way
@@ -142,7 +141,7 @@ class JobRunner:
                 reason = f"{type(error).__name__}: {error}" if not isinstance(error, ToonbatchError) else str(error)
         return VideoReport(task.found.relative, str(task.output), FAILED, reason.splitlines()[0],
                            seconds=time.monotonic() - started,
-                           retried_units=executor.retried_units - retried_before)
+                           retried_units=executor.stats.retried_units)
 
     def _executor_for(self, backend: BackendSpec) -> Executor:
         """One executor per backend, built when a video first needs it and shared by every video after it."""
@@ -174,6 +173,17 @@ class JobRunner:
         return total
 
 
+class _VideoExecutor:
+    """The job's shared executor as one video sees it: the units retried for this video are counted apart."""
+
+    def __init__(self, executor: Executor, stats: RunStats):
+        self.executor = executor
+        self.stats = stats
+
+    def run(self, units: Iterable[WorkUnit]) -> Iterator[list[list[np.ndarray]]]:
+        return self.executor.run(units, self.stats)
+
+
 class _Stopped(Exception):
     """The driver was interrupted: a video thread stops at its next unit (its finished chunks are kept)."""
 
@@ -181,7 +191,7 @@ class _Stopped(Exception):
 class _VideoRun:
     """One attempt at one video: the chunks not yet on disk, then the final file."""
 
-    def __init__(self, task: VideoTask, store: ProgressStore, executor: Executor, progress: Progress,
+    def __init__(self, task: VideoTask, store: ProgressStore, executor: _VideoExecutor, progress: Progress,
                  chunk_frames: int, stopping: threading.Event):
         self.task = task
         self.stopping = stopping

@@ -31,19 +31,27 @@ class Executor(Protocol):
     `run` consumes `units` lazily and yields each unit's result (one list of frames per pair) in submission order.
     It may be called from several threads at once (one per video of a job); all those runs together keep at most
     `max_in_flight` units outstanding (submitted but not yet handed back), each getting a fair share of that
-    window. `retried_units` counts the units that had to be run again because the worker holding them died.
+    window. `retried_units` counts the units that had to be run again because the worker holding them died: over
+    all runs, and for one run in the `stats` given to it.
     """
 
     max_in_flight: int
     retried_units: int
 
-    def run(self, units: Iterable[WorkUnit]) -> Iterator[list[list[np.ndarray]]]: ...
+    def run(self, units: Iterable[WorkUnit], stats: "RunStats | None" = None) -> Iterator[list[list[np.ndarray]]]: ...
 
     def close(self) -> None: ...
 
     def __enter__(self) -> "Executor": ...
 
     def __exit__(self, kind, error, traceback) -> None: ...
+
+
+@dataclass
+class RunStats:
+    """What happened to the units of one `run` (the executor's own counts add up every run)."""
+
+    retried_units: int = 0
 
 
 class ClosingExecutor:

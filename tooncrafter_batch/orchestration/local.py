@@ -12,7 +12,7 @@ import numpy as np
 from ..backends.base import BackendSpec, Interpolator
 from ..backends.registry import build_backend
 from ..errors import SettingsError
-from .base import ClosingExecutor, InFlightWindow, WorkUnit, default_max_in_flight
+from .base import ClosingExecutor, InFlightWindow, RunStats, WorkUnit, default_max_in_flight
 
 
 class LocalExecutor(ClosingExecutor):
@@ -33,7 +33,8 @@ class LocalExecutor(ClosingExecutor):
             self._idle_backends.put(build_backend(spec))
         self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="toonbatch-backend")
 
-    def run(self, units: Iterable[WorkUnit]) -> Iterator[list[list[np.ndarray]]]:
+    def run(self, units: Iterable[WorkUnit], stats: RunStats | None = None) -> Iterator[list[list[np.ndarray]]]:
+        """As `Executor.run`; `stats` stays at zero retries, as threads do not die on their own."""
         in_flight: deque[Future] = deque()
         source = iter(units)
         is_exhausted = False

@@ -19,7 +19,7 @@ from ray.exceptions import RayActorError, RayTaskError, WorkerCrashedError
 from ..backends.base import BackendSpec
 from ..backends.registry import build_backend
 from ..errors import BackendError, SettingsError, ToonbatchError
-from .base import ClosingExecutor, InFlightWindow, WorkUnit, default_max_in_flight
+from .base import ClosingExecutor, InFlightWindow, RunStats, WorkUnit, default_max_in_flight
 
 ACTOR_NAME_PREFIX = "toonbatch-backend"
 # A worker that died takes its queued calls with it; these errors mean "run the unit elsewhere".
@@ -76,7 +76,8 @@ class RayExecutor(ClosingExecutor):
             self.close()
             raise
 
-    def run(self, units: Iterable[WorkUnit]) -> Iterator[list[list[np.ndarray]]]:
+    def run(self, units: Iterable[WorkUnit], stats: RunStats | None = None) -> Iterator[list[list[np.ndarray]]]:
+        stats = stats or RunStats()
         pending: dict[ray.ObjectRef, int] = {}  # result ref -> unit number
         placed: dict[int, tuple[ray.ObjectRef, object, int]] = {}  # unit number -> (unit ref, actor, attempts)
         finished: dict[int, list[list[np.ndarray]]] = {}
@@ -100,7 +101,7 @@ class RayExecutor(ClosingExecutor):
                             self._submit(submitted, ray.put(unit), 0, pending, placed)
                             submitted += 1
                     else:
-                        self._collect(pending, placed, finished)
+                        self._collect(pending, placed, finished, stats)
             finally:
                 self._release(placed)
 
@@ -116,7 +117,7 @@ class RayExecutor(ClosingExecutor):
         if self._started_ray:
             ray.shutdown()
 
-    def _collect(self, pending: dict, placed: dict, finished: dict) -> None:
+    def _collect(self, pending: dict, placed: dict, finished: dict, stats: RunStats) -> None:
         """Wait for one result; file it, or resubmit its unit when the actor holding it died."""
         [ready], _ = ray.wait(list(pending), num_returns=1)
         number = pending.pop(ready)
@@ -130,6 +131,7 @@ class RayExecutor(ClosingExecutor):
                                    f"last error: {error}") from error
             with self._lock:
                 self.retried_units += 1
+            stats.retried_units += 1
             self._submit(number, unit_ref, attempts + 1, pending, placed)
             return
         del placed[number]
