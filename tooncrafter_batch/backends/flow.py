@@ -19,7 +19,7 @@ import numpy as np
 from ..datatypes import Pair
 from ..errors import BackendError
 from .flow_estimate import PRESETS, PairFlow, estimate_pair_flow
-from .flow_warp import resample, trace_back, upsample, warp_image
+from .flow_warp import resample, to_full_resolution, trace_back, upsample, warp_image
 
 
 class FlowInterpolator:
@@ -70,12 +70,13 @@ class FlowInterpolator:
         motion = _merge_motion(seen_from_start[..., :2], -seen_from_end[..., :2], 1.0 - hidden_in_end,
                                1.0 - hidden_in_start)
         height, width = pair.start.shape[:2]
-        warped_start = warp_image(pair.start, -position * motion)
-        warped_end = warp_image(pair.end, (1.0 - position) * motion)
+        full_motion = to_full_resolution(motion, height, width)
+        warped_start = warp_image(pair.start, full_motion, -position)
+        warped_end = warp_image(pair.end, full_motion, 1.0 - position)
         weight_start = (1.0 - position) * (1.0 - hidden_in_start * (1.0 - hidden_in_end)) + 1e-3
         weight_end = position * (1.0 - hidden_in_end * (1.0 - hidden_in_start)) + 1e-3
-        return cv2.blendLinear(warped_start, warped_end, upsample(weight_start, height, width),
-                               upsample(weight_end, height, width))
+        share_end = upsample(weight_end / (weight_start + weight_end), height, width)
+        return cv2.blendLinear(warped_start, warped_end, 1.0 - share_end, share_end)
 
     def _shrink(self, image: np.ndarray) -> np.ndarray:
         height, width = image.shape[:2]

@@ -51,10 +51,13 @@ def upsample(field: np.ndarray, height: int, width: int) -> np.ndarray:
     return cv2.resize(field, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
-def warp_image(image: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """`image` sampled at each of its pixels plus its offset; `offsets` may be at a lower (flow) resolution."""
-    height, width = image.shape[:2]
-    scale = np.array([width / offsets.shape[1], height / offsets.shape[0]], dtype=np.float32)
-    coordinates = upsample(offsets * scale, height, width)
-    coordinates += pixel_grid(height, width)
+def to_full_resolution(motion: np.ndarray, height: int, width: int) -> np.ndarray:
+    """A flow-resolution motion field (h, w, 2) as full-resolution pixels (height, width, 2)."""
+    scale = np.array([width / motion.shape[1], height / motion.shape[0]], dtype=np.float32)
+    return upsample(motion * scale, height, width)
+
+
+def warp_image(image: np.ndarray, motion: np.ndarray, amount: float) -> np.ndarray:
+    """`image` sampled at each of its pixels plus `amount` times `motion` (full resolution, (h, w, 2))."""
+    coordinates = cv2.scaleAdd(motion, amount, pixel_grid(*image.shape[:2]))
     return cv2.remap(image, coordinates, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
