@@ -88,11 +88,11 @@ def load_sketch_encoder(checkpoint: Path | None = None, config: SketchEncoderCon
     The file is the official `.ckpt` (read with weights_only, bare or under "state_dict") or a converted `.safetensors`
     (fp16 included); `random_weights` skips it (smoke runs of the tiny config).
     """
+    path = checkpoint if checkpoint is not None else DEFAULT_SKETCH_CHECKPOINT
+    if not random_weights and not path.is_file():  # checked before building: the full encoder is 364 M parameters
+        raise CheckpointError(f"no sketch encoder at {path}; download {HUB_REPO} sketch_encoder.ckpt and put it "
+                              f"there, or pass --sketch-checkpoint PATH")
     encoder = build_model(config, device)
     if not random_weights:
-        path = checkpoint if checkpoint is not None else DEFAULT_SKETCH_CHECKPOINT
-        if not path.is_file():
-            raise CheckpointError(f"no sketch encoder at {path}; download {HUB_REPO} sketch_encoder.ckpt and put it "
-                                  f"there, or pass --sketch-checkpoint PATH")
         load_checkpoint(encoder, path)
     return encoder.eval()

@@ -14,10 +14,12 @@ import yaml
 
 from tooncrafter_batch.backends.base import Interpolator
 from tooncrafter_batch.backends.registry import build_backend
-from tooncrafter_batch.backends.tooncrafter import ToonCrafterInterpolator, ToonCrafterOptions, locate_weights
+from tooncrafter_batch.backends.tooncrafter import (SketchOptions, ToonCrafterInterpolator, ToonCrafterOptions,
+                                                    locate_weights)
 from tooncrafter_batch.datatypes import Pair
 from tooncrafter_batch.diffusion.checkpoint import DEEPSPEED_PREFIX, save_safetensors
 from tooncrafter_batch.errors import BackendError, CheckpointError, SettingsError
+from tooncrafter_batch.sketches import SketchFrames
 from tooncrafter_batch.synthetic import CartoonSpec, render_frame
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
@@ -131,3 +133,59 @@ def test_a_missing_checkpoint_says_what_to_download(small_config, tmp_path, monk
 def test_a_config_of_another_kind_is_refused():
     with pytest.raises(SettingsError, match="kind tooncrafter"):
         ToonCrafterInterpolator(config=str(CONFIGS / "sketch_encoder_tiny.yaml"), random_weights=True)
+
+
+TINY_SKETCH = str(CONFIGS / "sketch_encoder_tiny.yaml")
+
+
+def _guide(drawn: dict[int, int]) -> SketchFrames:
+    """A guide for ODD keyframes: frame -> the column of a vertical stroke; the other frames blank."""
+    lines = np.zeros((16, ODD.height, ODD.width), np.float32)
+    for frame, column in drawn.items():
+        lines[frame, 10:45, column: column + 3] = 1.0
+    return SketchFrames(lines=lines, has_sketch=np.isin(np.arange(16), list(drawn)))
+
+
+@pytest.fixture(scope="module")
+def masked_backend(options) -> ToonCrafterInterpolator:
+    return ToonCrafterInterpolator(sketch=SketchOptions(config=TINY_SKETCH, unsketched="masked"), **options)
+
+
+def test_masked_frames_without_sketches_leave_the_frames_as_before(masked_backend):
+    steps = []
+    plain = masked_backend.generate([_pair(ODD)], on_step=lambda record: steps.append(record.iteration))[0]
+    unsketched = masked_backend.generate([_pair(ODD)], [_guide({})])[0]
+    sketched = masked_backend.generate([_pair(ODD)], [_guide({5: 30, 10: 60})])[0]
+    assert steps == [0], "every DDIM step is reported"
+    assert all(np.array_equal(a, b) for a, b in zip(plain, unsketched)), "every residual masked: no change"
+    assert max(np.abs(a.astype(np.int16) - b).mean() for a, b in zip(plain, sketched)) > 1.0
+
+
+def test_sketches_need_the_encoder(backend):
+    with pytest.raises(BackendError, match="sketches need the sketch encoder"):
+        backend.generate([_pair(ODD)], [_guide({5: 30})])
+
+
+@pytest.mark.parametrize("sketch, changes, error, message", [
+    pytest.param({}, {}, SettingsError, "does not fit the model's UNet \\(model_channels 320 vs 32\\)",
+                 id="full-encoder-on-tiny-unet"),
+    pytest.param({"config": str(CONFIGS / "tooncrafter_tiny.yaml")}, {}, SettingsError, "kind sketch_encoder",
+                 id="main-model-config"),
+    pytest.param({"config": TINY_SKETCH, "checkpoint": "sketch.ckpt"}, {}, SettingsError, "exclude each other",
+                 id="random-and-sketch-checkpoint"),
+    pytest.param({"config": TINY_SKETCH, "checkpoint": "nowhere.ckpt"}, {"random_weights": False}, CheckpointError,
+                 "no sketch encoder at nowhere.ckpt", id="missing-sketch-checkpoint"),
+])
+def test_sketch_encoder_mistakes_are_refused_before_building(options, sketch, changes, error, message):
+    with pytest.raises(error, match=message):
+        ToonCrafterInterpolator(sketch=SketchOptions(**sketch), **{**options, **changes})
+
+
+@pytest.mark.parametrize("changes, message", [
+    pytest.param({"unsketched": "zero"}, "--sketch-frames", id="mode"),
+    pytest.param({"scale": -0.1}, "--sketch-scale", id="negative-scale"),
+    pytest.param({"scale": 2.5}, "--sketch-scale", id="large-scale"),
+])
+def test_bad_sketch_options(changes, message):
+    with pytest.raises(SettingsError, match=message):
+        SketchOptions(**changes)

@@ -9,15 +9,19 @@ are copied without running the model.
 Randomness: each pair's noise comes from its own CPU generator seeded with `seed`, so a pair gives the same frames
 alone or in any batch, on any device, and the same as `toonbatch interpolate` with that seed. Random weights
 (`random_weights`) are seeded with `seed` too.
+
+Sketch guidance (`toonbatch interpolate --sketch`): built with `SketchOptions`, the backend also loads the sketch
+encoder, and `generate` takes one `SketchFrames` guide per pair, placed on the grid exactly like the keyframes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -26,14 +30,20 @@ from ..datatypes import Pair
 from ..diffusion.checkpoint import load_checkpoint
 from ..diffusion.config import ModelConfig
 from ..diffusion.model import ToonCrafterModel
-from ..diffusion.pipeline import SamplingNoise, SamplingSettings, ToonCrafterPipeline, draw_noise, video_to_uint8
+from ..diffusion.pipeline import (SamplingNoise, SamplingSettings, StepRecord, ToonCrafterPipeline, draw_noise,
+                                  video_to_uint8)
+from ..diffusion.sketch_encoder import DEFAULT_CONTROL_SCALE, SketchEncoder, SketchEncoderConfig, SketchGuidance
+from ..diffusion.unet import UNetConfig
 from ..errors import BackendError, SettingsError
-from ..model_store import build_model, find_checkpoint, load_model_config
+from ..model_store import build_model, find_checkpoint, load_model_config, load_sketch_encoder
+from ..sketches import SketchFrames, fit_sketches_to_grid
 from .base import BackendSpec
 from .grid_fit import FitMode, GridFit
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 DEVICES = ("cpu", "cuda")
+UNSKETCHED_MODES = ("blank", "masked")
+SKETCH_FIT_FIELDS = ("model_channels", "channel_mult", "num_res_blocks", "context_dim")  # must equal the UNet's
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,22 @@ class ToonCrafterOptions:
         return BackendSpec("tooncrafter", tuple(sorted(dataclasses.asdict(self).items())))
 
 
+@dataclass(frozen=True)
+class SketchOptions:
+    """How sketches steer ToonCrafter; defaults are the community apps' (scale 0.6, blank unsketched frames)."""
+
+    checkpoint: str | None = None  # sketch encoder weights; None: model/sketch_encoder.ckpt
+    config: str | None = None  # sketch encoder config (configs/sketch_encoder*.yaml); None: the released encoder
+    scale: float = DEFAULT_CONTROL_SCALE  # control scale the residuals are added with; 0 turns guidance off
+    unsketched: str = "blank"  # frames without a sketch: blank (a blank hint, as the apps) | masked (no residuals)
+
+    def __post_init__(self):
+        if self.unsketched not in UNSKETCHED_MODES:
+            raise SettingsError(f"--sketch-frames must be one of {', '.join(UNSKETCHED_MODES)}, got {self.unsketched!r}")
+        if not 0.0 <= self.scale <= 2.0:
+            raise SettingsError(f"--sketch-scale must lie in [0, 2] (the apps use 0..1, default 0.6), got {self.scale}")
+
+
 def locate_weights(options: ToonCrafterOptions, download: bool = False) -> ToonCrafterOptions:
     """`options` naming the files to load by absolute path: the checkpoint (fetched from the hub first when
     `download`) and the config, so Ray actors started in another folder find them.
@@ -93,21 +119,14 @@ def locate_weights(options: ToonCrafterOptions, download: bool = False) -> ToonC
     return dataclasses.replace(options, config=config, checkpoint=str(path.resolve()))
 
 
-def load_model(options: ToonCrafterOptions) -> ToonCrafterModel:
-    """The configured model on its device and dtype, in eval mode: the checkpoint's weights, or seeded random ones.
+def load_model(options: ToonCrafterOptions, config: ModelConfig) -> ToonCrafterModel:
+    """The model of `config` on its device and dtype, in eval mode: the checkpoint's weights, or seeded random ones.
 
     A missing checkpoint is a CheckpointError saying what to download and where to put it.
     """
-    config = load_model_config(Path(options.config) if options.config is not None else None)
-    if not isinstance(config, ModelConfig):
-        raise SettingsError(f"{options.config} describes a {config.kind} model; the tooncrafter backend needs a "
-                            f"config of kind tooncrafter (configs/tooncrafter_512.yaml)")
-    if options.needs_gpu and not torch.cuda.is_available():
-        raise BackendError("tooncrafter: --device cuda but torch sees no GPU here; use --device cpu")
-    device = torch.device(options.device)
+    device = _device(options)
     if options.random_weights:
-        with torch.random.fork_rng(devices=[torch.cuda.current_device()] if options.needs_gpu else []):
-            torch.manual_seed(options.seed)
+        with _seeded(options):
             model = build_model(config, device)
     else:
         path = find_checkpoint(Path(options.checkpoint) if options.checkpoint is not None else None)
@@ -116,12 +135,60 @@ def load_model(options: ToonCrafterOptions) -> ToonCrafterModel:
     return model.place(device, DTYPES[options.dtype]).eval()
 
 
+def load_model_settings(options: ToonCrafterOptions) -> ModelConfig:
+    """The main model's config named by `options` (the official 512 model without one)."""
+    config = load_model_config(Path(options.config) if options.config is not None else None)
+    if not isinstance(config, ModelConfig):
+        raise SettingsError(f"{options.config} describes a {config.kind} model; the tooncrafter backend needs a "
+                            f"config of kind tooncrafter (configs/tooncrafter_512.yaml)")
+    return config
+
+
+def load_sketch_model(options: ToonCrafterOptions, sketch: SketchOptions, unet: UNetConfig) -> SketchEncoder:
+    """The sketch encoder for the UNet `unet`, on the model's device and dtype: its checkpoint's weights, or random
+    ones seeded with `seed` when `options.random_weights`. Its shape is checked before anything is built."""
+    config = SketchEncoderConfig() if sketch.config is None else load_model_config(Path(sketch.config))
+    source = sketch.config or "the released sketch encoder"
+    if not isinstance(config, SketchEncoderConfig):
+        raise SettingsError(f"--sketch-config {sketch.config} describes a {config.kind} model; it needs a config of "
+                            f"kind sketch_encoder (configs/sketch_encoder.yaml)")
+    for name in SKETCH_FIT_FIELDS:
+        if getattr(config, name) != getattr(unet, name):
+            raise SettingsError(f"{source} does not fit the model's UNet ({name} {getattr(config, name)} vs "
+                                f"{getattr(unet, name)}); pass --sketch-config with an encoder shaped like the model "
+                                f"(configs/sketch_encoder_tiny.yaml for configs/tooncrafter_tiny.yaml)")
+    if options.random_weights and sketch.checkpoint is not None:
+        raise SettingsError("--random-weights and --sketch-checkpoint exclude each other; drop one of them")
+    device = _device(options)
+    checkpoint = None if sketch.checkpoint is None else Path(sketch.checkpoint)
+    with _seeded(options) if options.random_weights else contextlib.nullcontext():
+        encoder = load_sketch_encoder(checkpoint, config, device, random_weights=options.random_weights)
+    return encoder.to(device=device, dtype=DTYPES[options.dtype]).eval()
+
+
+def _device(options: ToonCrafterOptions) -> torch.device:
+    if options.needs_gpu and not torch.cuda.is_available():
+        raise BackendError("tooncrafter: --device cuda but torch sees no GPU here; use --device cpu")
+    return torch.device(options.device)
+
+
+@contextlib.contextmanager
+def _seeded(options: ToonCrafterOptions) -> Iterator[None]:
+    """Global torch randomness seeded with `options.seed` inside, restored after (random weights)."""
+    with torch.random.fork_rng(devices=[torch.cuda.current_device()] if options.needs_gpu else []):
+        torch.manual_seed(options.seed)
+        yield
+
+
 class ToonCrafterInterpolator:
-    """ToonCrafter as an `Interpolator`; keyword options as `ToonCrafterOptions`. The model is built once, here."""
+    """ToonCrafter as an `Interpolator`; keyword options as `ToonCrafterOptions`. The model is built once, here.
+
+    With `sketch`, the sketch encoder is loaded too (first, so a missing file fails before the large model loads).
+    """
 
     name = "tooncrafter"
 
-    def __init__(self, **options):
+    def __init__(self, sketch: SketchOptions | None = None, **options):
         known = {item.name for item in dataclasses.fields(ToonCrafterOptions)}
         unknown = sorted(set(options) - known)
         if unknown:
@@ -130,7 +197,10 @@ class ToonCrafterInterpolator:
         self.needs_gpu = self.options.needs_gpu
         self.max_batch = self.options.batch_pairs
         self.sampling = self.options.sampling()
-        self.pipeline = ToonCrafterPipeline(load_model(self.options))
+        self.sketch = sketch
+        config = load_model_settings(self.options)
+        sketch_encoder = None if sketch is None else load_sketch_model(self.options, sketch, config.unet)
+        self.pipeline = ToonCrafterPipeline(load_model(self.options, config), sketch_encoder)
         config = self.pipeline.config
         self.grid_size = (config.height, config.width)
         self.num_frames = config.num_frames
@@ -152,16 +222,35 @@ class ToonCrafterInterpolator:
         return min(last, max(0, math.floor(position * last + 0.5)))
 
     @torch.no_grad()
-    def generate(self, pairs: Sequence[Pair]) -> list[list[np.ndarray]]:
-        """All 16 frames of each pair at the keyframes' size; frames 0 and 15 are the keyframes themselves."""
+    def generate(self, pairs: Sequence[Pair], sketches: Sequence[SketchFrames] | None = None,
+                 on_step: Callable[[StepRecord], None] | None = None) -> list[list[np.ndarray]]:
+        """All 16 frames of each pair at the keyframes' size; frames 0 and 15 are the keyframes themselves.
+
+        `sketches`: one guide per pair at its keyframes' size (needs `SketchOptions` at construction);
+        `on_step` is called after every DDIM step (progress).
+        """
         fits = [GridFit.plan(FitMode(self.options.fit), pair.start.shape[:2], self.grid_size) for pair in pairs]
         start = _to_tensor([fit.to_grid(pair.start) for fit, pair in zip(fits, pairs)])  # (b, 3, H, W)
         end = _to_tensor([fit.to_grid(pair.end) for fit, pair in zip(fits, pairs)])
-        tokens = self.pipeline.encode_conditions(start, [self.options.prompt] * len(pairs))   # 1. CLIP towers
-        noise = self._noise(start)                                                             # 2. noise per pair
-        video = self.pipeline.generate(start, end, tokens, self.sampling, noise)               # 3. sample, decode
+        guidance = None if sketches is None else self._guidance(fits, sketches)                # 1. sketches on grid
+        tokens = self.pipeline.encode_conditions(start, [self.options.prompt] * len(pairs))   # 2. CLIP towers
+        noise = self._noise(start)                                                             # 3. noise per pair
+        video = self.pipeline.generate(start, end, tokens, self.sampling, noise, on_step, guidance)  # 4. sample
         generated = video_to_uint8(video).cpu().numpy()  # (b, t, H, W, 3)
         return [self._undo_fit(fit, pair, frames) for fit, pair, frames in zip(fits, pairs, generated)]
+
+    def _guidance(self, fits: Sequence[GridFit], sketches: Sequence[SketchFrames]) -> SketchGuidance:
+        """Each pair's guide placed on the grid like its keyframes, with the scale and unsketched-frame mode."""
+        if self.sketch is None:
+            raise BackendError("tooncrafter backend: sketches need the sketch encoder; build the backend with "
+                               "sketch=SketchOptions(...)")
+        if len(sketches) != len(fits):
+            raise ValueError(f"got {len(sketches)} sketch guides for {len(fits)} pairs")
+        grids = [fit_sketches_to_grid(guide, fit) for guide, fit in zip(sketches, fits)]
+        lines = torch.from_numpy(np.stack([grid.lines for grid in grids]))[:, None]  # (b, 1, t, H, W)
+        frame_mask = (torch.from_numpy(np.stack([grid.has_sketch for grid in grids]))  # (b, t)
+                      if self.sketch.unsketched == "masked" else None)
+        return SketchGuidance(lines, self.sketch.scale, frame_mask)
 
     def _noise(self, start: torch.Tensor) -> SamplingNoise:
         """Each pair's noise drawn from its own generator seeded with `seed` (batch-independent results)."""

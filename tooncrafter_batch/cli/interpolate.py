@@ -1,27 +1,37 @@
-"""`toonbatch interpolate`: the in-betweens of two keyframe images, as a clip holding both keyframes."""
+"""`toonbatch interpolate`: the in-betweens of two keyframe images, as a clip holding both keyframes, optionally
+steered by sketches of in-between poses (docs/SKETCHES.md)."""
 
 from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
 from ..backends.grid_fit import FitMode
-from ..keyframes import KeyframeSettings, choose_backend, interpolate_files
+from ..backends.tooncrafter import SketchOptions
+from ..keyframes import KeyframeSettings, SketchSettings, choose_backend, interpolate_files
+from ..progress import BarProgress, SilentProgress
+from ..sketches import parse_sketch_spec
 from ..timing import parse_rate
 from . import app
 from .model_options import (DEFAULTS, Cfg, Checkpoint, Config, Device, DeviceOption, Download, DType, DTypeOption,
                             Eta, Fit, FrameStride, Prompt, RandomWeights, Seed, Steps, tooncrafter_options)
 
 _DEFAULT = KeyframeSettings()
+_SKETCH = SketchOptions()
 
 
 class KeyframeBackend(str, Enum):
     auto = "auto"
     tooncrafter = "tooncrafter"
     flow = "flow"
+
+
+class UnsketchedFrames(str, Enum):
+    blank = "blank"
+    masked = "masked"
 
 
 @app.command("interpolate")
@@ -45,15 +55,37 @@ def interpolate(
     dtype: DTypeOption = DType(DEFAULTS.dtype),
     fit: Fit = FitMode(DEFAULTS.fit),
     output_fps: Annotated[str, typer.Option("--output-fps", help="Frame rate of the output clip (e.g. 8, 24000/1001).")] = str(_DEFAULT.output_fps),
+    sketch: Annotated[Optional[list[str]], typer.Option("--sketch", metavar="INDEX:IMAGE", help="Line art of output frame INDEX (0-based: 0 is START, 15 is END with ToonCrafter; --frames - 1 with flow); repeat for more. Black-on-white or white-on-black, any size (fitted like the keyframes).")] = None,
+    sketch_video: Annotated[Optional[Path], typer.Option("--sketch-video", metavar="FILE", help="A guide video with exactly one line-art frame per output frame (16 for ToonCrafter); blank frames count as not sketched. Flow ignores its first and last frames.")] = None,
+    sketch_scale: Annotated[float, typer.Option("--sketch-scale", help="ToonCrafter: how strongly sketches steer (control scale, 0..1 as the community apps; 0 turns guidance off).")] = _SKETCH.scale,
+    sketch_checkpoint: Annotated[Optional[Path], typer.Option("--sketch-checkpoint", metavar="PATH", help="ToonCrafter: sketch encoder weights (.ckpt or .safetensors). Default: model/sketch_encoder.ckpt.")] = None,
+    sketch_config: Annotated[Optional[Path], typer.Option("--sketch-config", metavar="FILE", help="ToonCrafter: sketch encoder config. Default: the released encoder (configs/sketch_encoder.yaml); configs/sketch_encoder_tiny.yaml fits the tiny model.")] = None,
+    sketch_frames: Annotated[UnsketchedFrames, typer.Option("--sketch-frames", help="ToonCrafter, frames without a sketch: blank gives them a blank hint (as the community apps; the default), masked zeroes their sketch residuals.")] = UnsketchedFrames(_SKETCH.unsketched),
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output file.")] = _DEFAULT.overwrite,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar (for scripts).")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")] = False,
 ) -> None:
-    """Generate the frames between START and END and write them, both keyframes included, to OUT."""
+    """Generate the frames between START and END and write them, both keyframes included, to OUT.
+
+    Sketches of in-between poses steer the motion (an arc instead of a straight path, which way an arm swings):
+    ToonCrafter through its sketch encoder, the flow backend (CPU, no weights) by moving the keyframes' drawn
+    areas through the sketched poses.
+    """
     model = tooncrafter_options(steps=steps, cfg=cfg, fs=fs, eta=eta, seed=seed, prompt=prompt, checkpoint=checkpoint,
                                 config=config, random_weights=random_weights, device=device, dtype=dtype, fit=fit)
+    sketches = SketchSettings(
+        sketches=tuple(parse_sketch_spec(text, frames) for text in sketch or ()), video=sketch_video,
+        model=SketchOptions(checkpoint=None if sketch_checkpoint is None else str(sketch_checkpoint),
+                            config=None if sketch_config is None else str(sketch_config), scale=sketch_scale,
+                            unsketched=sketch_frames.value))
     settings = KeyframeSettings(backend=backend.value, num_frames=frames, output_fps=parse_rate(output_fps),
-                                model=model, download=download, overwrite=overwrite)
+                                model=model, sketch=sketches, download=download, overwrite=overwrite)
     choice = choose_backend(settings)
     if choice.notice:
         typer.echo(f"toonbatch: {choice.notice}", err=True)
-    typer.echo(str(interpolate_files(start, end, output, settings, choice.spec)))
+    progress = SilentProgress() if quiet else BarProgress()
+    try:
+        written = interpolate_files(start, end, output, settings, choice.spec, progress)
+    finally:
+        progress.close()
+    typer.echo(str(written))
