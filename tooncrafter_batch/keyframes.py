@@ -149,12 +149,19 @@ def interpolate_keyframes(pair: Pair, spec: BackendSpec, settings: KeyframeSetti
     progress = progress or SilentProgress()
     if spec.name == "tooncrafter":
         return _generate(pair, spec, settings.sketch.model, guide, progress)
-    last = settings.num_frames - 1
+    return _flow(pair, spec, settings.num_frames, guide, progress)
+
+
+def _flow(pair: Pair, spec: BackendSpec, num_frames: int, guide: SketchFrames | None,
+          progress: Progress) -> list[np.ndarray]:
+    """The flow backend's frames; through the sketched in-betweens (frame i at t = i / (num_frames - 1)) if any."""
+    last = num_frames - 1
     positions = [index / last for index in range(1, last)]
+    drawn = {} if guide is None else guide.drawn()
+    sketches = {index / last: lines for index, lines in drawn.items() if 0 < index < last}  # keyframes stay as drawn
     progress.start("in-betweens", len(positions))
-    drawn = {} if guide is None else {index / last: lines for index, lines in guide.drawn().items() if 0 < index < last}
-    if drawn:
-        inbetweens = SketchGuidedFlow().interpolate_guided(pair, positions, drawn)
+    if sketches:
+        inbetweens = SketchGuidedFlow().interpolate_guided(pair, positions, sketches)
     else:
         inbetweens = build_backend(spec).interpolate([pair], [positions])[0]
     progress.advance("in-betweens", len(positions))

@@ -100,7 +100,8 @@ class SketchOptions:
 
     def __post_init__(self):
         if self.unsketched not in UNSKETCHED_MODES:
-            raise SettingsError(f"--sketch-frames must be one of {', '.join(UNSKETCHED_MODES)}, got {self.unsketched!r}")
+            raise SettingsError(f"--sketch-frames must be one of {', '.join(UNSKETCHED_MODES)}, "
+                                f"got {self.unsketched!r}")
         if not 0.0 <= self.scale <= 2.0:
             raise SettingsError(f"--sketch-scale must lie in [0, 2] (the apps use 0..1, default 0.6), got {self.scale}")
 
