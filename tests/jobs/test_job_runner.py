@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -93,6 +94,24 @@ def test_videos_run_at_once_with_the_frames_of_one_at_a_time(clean_archive, tmp_
         assert_same_videos(Path(first.output), Path(second.output))
 
 
+def test_a_video_whose_units_fail_leaves_the_others_running_beside_it(clean_archive, tmp_path, monkeypatch):
+    original = BlendInterpolator.interpolate
+
+    def failing_for_ep3(self, pairs, times):
+        if pairs[0].start.shape == (CLIPS["ep3.mp4"].height, CLIPS["ep3.mp4"].width, 3):
+            raise RuntimeError("out of memory on this frame size")
+        return original(self, pairs, times)
+
+    monkeypatch.setattr(BlendInterpolator, "interpolate", failing_for_ep3)
+    report = JobRunner(load_job(_job(tmp_path, clean_archive, "videos_in_flight: 3\n"))).run()
+    assert report.exit_code == 3
+    by_name = {Path(video.input).name: video for video in report.videos}
+    assert by_name["ep3.mp4"].status == "failed" and "out of memory" in by_name["ep3.mp4"].reason
+    for name, spec in ((name, spec) for name, spec in CLIPS.items() if name != "ep3.mp4"):
+        video = by_name[Path(name).name]
+        assert video.status == "done" and len(read_frames(Path(video.output))) == 4 * spec.num_frames
+
+
 def test_chunks_end_at_cuts_and_are_the_same_every_time(clean_archive):
     settings = load_job(_job(clean_archive.parent / "chunks", clean_archive)).settings_for("show/ep1.mp4")
 
@@ -151,3 +170,30 @@ def test_driver_killed_then_resumed_gives_the_same_frames(clean_archive, tmp_pat
     assert progress.counts["frames out"] < total, "finished chunks were not rendered again"
     for name in ("ep1_x4.mp4", "ep2_x4.mkv"):  # a glob match has no sub-folder of its own
         assert_same_videos(tmp_path / "reference" / "out" / name, tmp_path / "killed" / "out" / name)
+
+
+def test_ctrl_c_stops_every_video_and_keeps_their_finished_chunks(clean_archive, tmp_path, monkeypatch):
+    calls = []
+    original = BlendInterpolator.interpolate
+
+    def interrupted(self, pairs, times):
+        calls.append(pairs[0].start.shape)
+        if len(calls) == 16:  # a Ctrl-C that the OS hands to this worker thread, not to the main one
+            signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+        time.sleep(0.05)
+        return original(self, pairs, times)
+
+    job = write_job(tmp_path, f"inputs: [{clean_archive}]\noutput: out\nfactor: 4\nbackend: blend\nchunk_frames: 4\n")
+    with monkeypatch.context() as patch:
+        patch.setattr(BlendInterpolator, "interpolate", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            JobRunner(load_job(job)).run()
+    assert len(set(calls)) > 1, "several videos were running"
+    assert len(calls) < 45, f"{len(calls)} of about 60 backend calls: the videos did not stop"
+    assert not (tmp_path / "out" / "report.json").exists()
+    assert list((tmp_path / "out" / ".toonbatch" / "work").glob("*/chunk_*.mkv")), "finished chunks are kept"
+    report = JobRunner(load_job(job)).run()
+    assert report.exit_code == 0
+    assert [video.frames_out for video in report.videos] == [4 * spec.num_frames for spec in
+                                                              (CLIPS["ep3.mp4"], CLIPS["show/ep1.mp4"],
+                                                               CLIPS["show/extras/ep2.mkv"])]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -84,6 +84,9 @@ class JobRunner:
         with ThreadPoolExecutor(self.spec.videos_in_flight, thread_name_prefix="toonbatch-video") as videos:
             futures = [videos.submit(self._run_counted, task, store) for task in tasks]
             try:
+                # Wake up twice a second: a Ctrl-C that the OS handed to a worker thread is only seen here then.
+                while wait(futures, timeout=0.5).not_done:
+                    pass
                 return [future.result() for future in futures]
             except BaseException:  # Ctrl-C: the running videos stop at their next unit; finished chunks stay
                 self._stopping.set()
