@@ -2,7 +2,8 @@
 
 Quick tuning aid for the `flow` backend: `python benchmarks/flow_tuning.py [--protocol uniq] [--clips a,b]
 [--option key=value ...] [--backends flow,blend]`. Prints PSNR / SSIM per clip and frame-weighted overall, with
-motion-frame PSNR, and the interpolation throughput in megapixels per second.
+motion-frame PSNR, and the interpolation throughput in megapixels per second. The full comparison with ffmpeg
+minterpolate (with line-art chamfer distance) is `benchmarks/eval_real_clips.py`.
 """
 
 from __future__ import annotations
