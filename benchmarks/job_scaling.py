@@ -5,11 +5,12 @@ on a 2-core machine and only the orchestration is measured: submission, back-pre
 traffic. Two levels are timed:
 
 * executor: `RayExecutor.run` over one stream of single-pair units (the orchestration core);
-* job: `toonbatch run` machinery (`JobRunner`) on a job of several synthetic clips, run several at once: decode,
-  cuts, chunks, units, lossless chunk segments, final encodes (the whole driver).
+* job: `toonbatch run` machinery (`JobRunner`) on a job of several synthetic clips, run one at a time and all at
+  once (`videos_in_flight`): decode, cuts, chunks, units, lossless chunk segments, final encodes (the whole driver).
 
 Efficiency is throughput(n) / (n x throughput(1)). Then the driver's peak memory (RSS above its level before the
-run) on a short and a 10x longer video with the same job, to show it does not grow with the length.
+run) on a short and a 10x longer video with the same job, to show it does not grow with the length, and on four
+videos of a quarter of that length at once.
 
     .venv/bin/python benchmarks/job_scaling.py [--actors 1 2 4 8 16] [--rounds 12] [--clips 4] [--long-frames 4800]
 """
@@ -88,16 +89,17 @@ class FrameClock:
         pass
 
 
-def job_throughput(num_actors: int, rounds: int, num_clips: int, folder: Path) -> float:
-    """Pairs per second of a job of `num_clips` clips holding `rounds` x `num_actors` pairs in all, from its first
-    frame out to its last."""
-    clips = folder / f"clips_{num_actors}"
+def job_throughput(num_actors: int, rounds: int, num_clips: int, videos_in_flight: int, folder: Path) -> float:
+    """Pairs per second of a job of `num_clips` clips holding `rounds` x `num_actors` pairs in all, run
+    `videos_in_flight` at a time, from its first frame out to its last."""
+    name = f"{num_actors}_{videos_in_flight}"
+    clips = folder / f"clips_{name}"
     clips.mkdir()
     pairs_per_clip = max(1, rounds * num_actors // num_clips)
     for number in range(num_clips):
         write_cartoon(clips / f"clip{number}.mp4", CartoonSpec(width=64, height=48, num_frames=pairs_per_clip + 1,
                                                                seed=number, with_audio=False))
-    job = _write_job(folder / f"job_{num_actors}.yaml", clips, folder / f"out_{num_actors}", num_actors)
+    job = _write_job(folder / f"job_{name}.yaml", clips, folder / f"out_{name}", num_actors, videos_in_flight)
     clock = FrameClock()
     report = JobRunner(load_job(job), progress=clock).run()
     assert report.exit_code == 0, report
@@ -106,13 +108,16 @@ def job_throughput(num_actors: int, rounds: int, num_clips: int, folder: Path) -
     return pairs_after_first / (max(clock.times) - min(clock.times))  # appended by several video threads
 
 
-def driver_peak_memory(num_frames: int, folder: Path) -> tuple[float, float]:
-    """(peak RSS above the starting level in MiB, seconds) of the driver running a job on one long clip."""
-    clips = folder / f"long_{num_frames}"
+def driver_peak_memory(num_frames: int, num_clips: int, folder: Path) -> tuple[float, float]:
+    """(peak RSS above the starting level in MiB, seconds) of the driver running a job of `num_clips` clips of
+    `num_frames` frames each, all at once."""
+    clips = folder / f"clips_long_{num_frames}_{num_clips}"
     clips.mkdir()
-    write_cartoon(clips / "long.mp4", CartoonSpec(width=160, height=96, num_frames=num_frames, with_audio=True))
-    job = _write_job(folder / f"long_{num_frames}.yaml", clips, folder / f"out_long_{num_frames}", 2,
-                     backend="duplicate")
+    for number in range(num_clips):
+        write_cartoon(clips / f"long{number}.mp4", CartoonSpec(width=160, height=96, num_frames=num_frames,
+                                                                seed=number, with_audio=True))
+    name = f"long_{num_frames}_{num_clips}"
+    job = _write_job(folder / f"{name}.yaml", clips, folder / f"out_{name}", 2, num_clips, backend="duplicate")
     process = psutil.Process()
     baseline = process.memory_info().rss
     peak = [baseline]
@@ -133,9 +138,11 @@ def driver_peak_memory(num_frames: int, folder: Path) -> tuple[float, float]:
     return (peak[0] - baseline) / 2 ** 20, time.perf_counter() - started
 
 
-def _write_job(path: Path, clips: Path, output: Path, actors: int, backend: str = "sleep") -> Path:
+def _write_job(path: Path, clips: Path, output: Path, actors: int, videos_in_flight: int,
+               backend: str = "sleep") -> Path:
     path.write_text(f"inputs: ['{clips}']\noutput: '{output}'\nfactor: 4\nbackend: {backend}\ndedupe: off\n"
-                    f"chunk_frames: 48\nresources: {{actors: {actors}, cpus_per_actor: {CPUS_PER_ACTOR}}}\n")
+                    f"chunk_frames: 48\nvideos_in_flight: {videos_in_flight}\n"
+                    f"resources: {{actors: {actors}, cpus_per_actor: {CPUS_PER_ACTOR}}}\n")
     return path
 
 
@@ -143,7 +150,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--actors", type=int, nargs="+", default=[1, 2, 4, 8, 16])
     parser.add_argument("--rounds", type=int, default=12, help="pairs per actor in each measurement")
-    parser.add_argument("--clips", type=int, default=4, help="clips in the job of the job measurement")
+    parser.add_argument("--clips", type=int, default=4, help="clips in the job measurements")
     parser.add_argument("--long-frames", type=int, default=4800, help="frames of the long clip (4800 = 200 s)")
     args = parser.parse_args()
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
@@ -155,19 +162,21 @@ def main() -> None:
           f"{CPUS_PER_ACTOR} CPU per actor")
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
-        print("| actors | executor pairs/s | efficiency | job pairs/s | efficiency |")
-        print("| --- | --- | --- | --- | --- |")
+        print(f"| actors | executor pairs/s | efficiency | job, 1 video at a time: pairs/s | efficiency | "
+              f"job, {args.clips} at once: pairs/s | efficiency |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
         base = None
         for num_actors in args.actors:
             rates = (executor_throughput(num_actors, args.rounds),
-                     job_throughput(num_actors, args.rounds, args.clips, folder))
+                     job_throughput(num_actors, args.rounds, args.clips, 1, folder),
+                     job_throughput(num_actors, args.rounds, args.clips, args.clips, folder))
             base = base or rates
-            print(f"| {num_actors} | {rates[0]:.2f} | {rates[0] / (num_actors * base[0]):.3f} | {rates[1]:.2f} | "
-                  f"{rates[1] / (num_actors * base[1]):.3f} |", flush=True)
-        for num_frames in (args.long_frames // 10, args.long_frames):
-            megabytes, seconds = driver_peak_memory(num_frames, folder)
-            print(f"driver peak RSS growth, {num_frames} frames 160x96 x4 (duplicate backend, 2 actors): "
-                  f"{megabytes:.0f} MiB in {seconds:.1f} s", flush=True)
+            cells = [f"{rate:.2f} | {rate / (num_actors * first):.3f}" for rate, first in zip(rates, base)]
+            print(f"| {num_actors} | {' | '.join(cells)} |", flush=True)
+        for num_frames, num_clips in ((args.long_frames // 10, 1), (args.long_frames, 1), (args.long_frames // 4, 4)):
+            megabytes, seconds = driver_peak_memory(num_frames, num_clips, folder)
+            print(f"driver peak RSS growth, {num_clips} clip(s) of {num_frames} frames 160x96 x4 at once (duplicate "
+                  f"backend, 2 actors): {megabytes:.0f} MiB in {seconds:.1f} s", flush=True)
     ray.shutdown()
 
 

@@ -55,4 +55,5 @@ def test_cluster_example_survives_a_killed_actor(two_node_cluster, clean_archive
     assert JobRunner(load_job(local)).run().exit_code == 0
     for name in mp4s:
         stem = Path(name).stem
-        assert_same_videos(tmp_path / "out" / "cluster" / f"{stem}_x4.mp4", tmp_path / "out" / "local" / f"{stem}_x4.mp4")
+        assert_same_videos(tmp_path / "out" / "cluster" / f"{stem}_x4.mp4",
+                           tmp_path / "out" / "local" / f"{stem}_x4.mp4")

@@ -168,6 +168,7 @@ def test_driver_killed_then_resumed_gives_the_same_frames(clean_archive, tmp_pat
     assert report.exit_code == 0 and {video.status for video in report.videos} == {"done"}
     total = sum(video.frames_out for video in report.videos)
     assert progress.counts["frames out"] < total, "finished chunks were not rendered again"
+    assert not list((tmp_path / "killed" / "out").rglob(".*.partial-*")), "the killed driver's temporary files are gone"
     for name in ("ep1_x4.mp4", "ep2_x4.mkv"):  # a glob match has no sub-folder of its own
         assert_same_videos(tmp_path / "reference" / "out" / name, tmp_path / "killed" / "out" / name)
 

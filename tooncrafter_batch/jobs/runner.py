@@ -259,8 +259,9 @@ class _VideoRun:
         """Encode the final file from the chunk segments, in order, with the input's audio; returns its frames."""
         made = sum(self.done.values())
         if made != self.frames_planned:
-            raise ToonbatchError(f"{self.task.found.relative}: chunks hold {made} frames, the plan {self.frames_planned}; "
-                                 "delete the .toonbatch folder of the output and run the job again")
+            raise ToonbatchError(f"{self.task.found.relative}: chunks hold {made} frames, the plan "
+                                 f"{self.frames_planned}; delete the .toonbatch folder of the output and run the job "
+                                 "again")
         self.task.output.parent.mkdir(parents=True, exist_ok=True)
         self.store.forget_output(self.task.output)  # whatever work it held is being replaced
         info = self.source.info

@@ -158,7 +158,8 @@ class RayExecutor(ClosingExecutor):
     def _new_actor(self):
         with self._lock:
             self._created += 1
-            return self._actor_class.options(name=f"{ACTOR_NAME_PREFIX}-{self._run_id}-{self._created}").remote(self._spec)
+            name = f"{ACTOR_NAME_PREFIX}-{self._run_id}-{self._created}"
+            return self._actor_class.options(name=name).remote(self._spec)
 
     def _unload(self, actor) -> None:
         with self._lock:
