@@ -34,7 +34,7 @@ def load_pipeline(config_path: Path | None, device: str, dtype: torch.dtype):
     """The configured model with seeded random weights, on `device` in `dtype`, wrapped in its pipeline."""
     try:
         from tooncrafter_batch.diffusion.pipeline import ToonCrafterPipeline
-        from tooncrafter_batch.model_store import build_model, load_model_config
+        from tooncrafter_batch.model_builder import build_model, load_model_config
     except ImportError as error:
         sys.exit(f"cannot import the model package ({error}); install open_clip_torch and ftfy beside torch")
     config = load_model_config(config_path)

@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tooncrafter_batch"
 # Layers from top to bottom; a module may import only from its own layer's neighbours below it.
 LOWER_LAYERS_FORBIDDEN = {
     "diffusion": {"cli", "pipeline", "jobs", "orchestration", "backends", "video", "scenes", "timing", "plan",
-                  "progress", "evaluation", "synthetic", "model_store"},
+                  "progress", "evaluation", "synthetic", "model_store", "model_builder"},
     "backends": {"cli", "pipeline", "jobs", "orchestration", "video", "progress", "evaluation"},
     "video": {"cli", "pipeline", "jobs", "orchestration", "backends", "diffusion", "progress", "evaluation"},
     "orchestration": {"cli", "pipeline", "jobs", "video", "progress", "evaluation"},

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tooncrafter_batch.backends.tooncrafter import SketchOptions, ToonCrafterOptions
+from tooncrafter_batch.backends.tooncrafter_options import SketchOptions, ToonCrafterOptions
 from tooncrafter_batch.datatypes import Pair
 from tooncrafter_batch.errors import SettingsError
 from tooncrafter_batch.keyframes import KeyframeSettings, SketchSettings, choose_backend, interpolate_keyframes

@@ -1,17 +1,13 @@
-"""Locating the checkpoint, the opt-in hub download (faked: no network in tests) and model config files."""
+"""Locating the checkpoints and the opt-in hub download (faked: no network in tests)."""
 
 from pathlib import Path
 
 import huggingface_hub
 import pytest
 
-from tooncrafter_batch.diffusion.config import ModelConfig
-from tooncrafter_batch.errors import CheckpointError, SettingsError
-from tooncrafter_batch.model_store import (
-    DEFAULT_CHECKPOINT, build_model, download_checkpoint, find_checkpoint, load_model_config, model_layout,
-)
-
-REPO = Path(__file__).resolve().parents[1]
+from tooncrafter_batch.errors import CheckpointError
+from tooncrafter_batch.model_store import (DEFAULT_CHECKPOINT, DEFAULT_SKETCH_CHECKPOINT, download_checkpoint,
+                                           find_checkpoint, find_sketch_checkpoint)
 
 
 def test_missing_default_checkpoint_says_what_to_download_and_where(tmp_path, monkeypatch):
@@ -62,27 +58,13 @@ def test_offline_download_is_a_one_line_checkpoint_error(tmp_path, monkeypatch):
     assert f"put it at {tmp_path / 'model.ckpt'}" in message and "\n" not in message
 
 
-def test_no_config_file_means_the_official_512_model():
-    assert load_model_config(None) == ModelConfig()
-
-
-def test_config_files_build_their_kind_on_the_meta_device():
-    config = load_model_config(REPO / "configs" / "tooncrafter_tiny.yaml")
-    model = build_model(config, "meta")
-    assert next(model.parameters()).device.type == "meta"
-    layout = model_layout(config)
-    assert layout["first_stage_model.decoder.conv_out.time_mix_conv.weight"] == (3, 3, 3, 1, 1)
-    assert len(layout) == len(model.state_dict())
-
-
-@pytest.mark.parametrize("text, match", [
-    pytest.param(None, "no model config at", id="missing-file"),
-    pytest.param("kind: tooncrafter\nunet: [1, 2", "is not valid YAML", id="bad-yaml"),
-    pytest.param("kind: unknown\n", "kind must be one of", id="unknown-kind"),
-])
-def test_bad_config_files_are_settings_errors(tmp_path, text, match):
-    path = tmp_path / "model.yaml"
-    if text is not None:
-        path.write_text(text)
-    with pytest.raises(SettingsError, match=match):
-        load_model_config(path)
+def test_sketch_checkpoint_is_the_given_file_or_the_default_one(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CheckpointError, match=f"no sketch encoder at {DEFAULT_SKETCH_CHECKPOINT}; download "
+                                              "Doubiiu/ToonCrafter sketch_encoder.ckpt"):
+        find_sketch_checkpoint()
+    DEFAULT_SKETCH_CHECKPOINT.parent.mkdir(parents=True)
+    DEFAULT_SKETCH_CHECKPOINT.write_bytes(b"x")
+    assert find_sketch_checkpoint() == DEFAULT_SKETCH_CHECKPOINT
+    with pytest.raises(CheckpointError, match="pass --sketch-checkpoint PATH"):
+        find_sketch_checkpoint(tmp_path / "other.ckpt")

@@ -26,7 +26,7 @@ from PIL import Image
 from .backends.base import BackendSpec
 from .backends.registry import build_backend
 from .backends.sketch_flow import SketchGuidedFlow
-from .backends.tooncrafter import SketchOptions, ToonCrafterInterpolator, ToonCrafterOptions, locate_weights
+from .backends.tooncrafter_options import SketchOptions, ToonCrafterOptions, locate_weights
 from .datatypes import Pair, VideoInfo
 from .errors import InputError, OutputError, SettingsError
 from .model_store import DEFAULT_CHECKPOINT
@@ -171,6 +171,8 @@ def _flow(pair: Pair, spec: BackendSpec, num_frames: int, guide: SketchFrames | 
 def _generate(pair: Pair, spec: BackendSpec, sketch: SketchOptions, guide: SketchFrames | None,
               progress: Progress) -> list[np.ndarray]:
     """ToonCrafter's 16 frames for one pair (the model always runs, even for a held drawing: sketches may move it)."""
+    from .backends.tooncrafter import ToonCrafterInterpolator  # torch and open_clip load only when ToonCrafter runs
+
     backend = ToonCrafterInterpolator(sketch=None if guide is None else sketch, **spec.option_dict())
     progress.start("sampling", backend.sampling.num_steps)
     return backend.generate([pair], None if guide is None else [guide],

@@ -14,8 +14,8 @@ import yaml
 
 from tooncrafter_batch.backends.base import Interpolator
 from tooncrafter_batch.backends.registry import build_backend
-from tooncrafter_batch.backends.tooncrafter import (SketchOptions, ToonCrafterInterpolator, ToonCrafterOptions,
-                                                    locate_weights)
+from tooncrafter_batch.backends.tooncrafter import TORCH_DTYPES, ToonCrafterInterpolator
+from tooncrafter_batch.backends.tooncrafter_options import DTYPES, SketchOptions, ToonCrafterOptions
 from tooncrafter_batch.datatypes import Pair
 from tooncrafter_batch.diffusion.checkpoint import DEEPSPEED_PREFIX, save_safetensors
 from tooncrafter_batch.errors import BackendError, CheckpointError, SettingsError
@@ -124,10 +124,10 @@ def test_a_missing_checkpoint_says_what_to_download(small_config, tmp_path, monk
     monkeypatch.chdir(tmp_path)  # the default location is relative to the working folder
     with pytest.raises(CheckpointError, match="no checkpoint at model/tooncrafter_512_interp_v1/model.ckpt; download"):
         ToonCrafterInterpolator(config=small_config)
-    with pytest.raises(CheckpointError, match="elsewhere.ckpt"):
-        locate_weights(ToonCrafterOptions(checkpoint="elsewhere.ckpt"))
-    located = locate_weights(ToonCrafterOptions(config="configs/x.yaml", random_weights=True))
-    assert located.checkpoint is None and located.config == str(tmp_path / "configs" / "x.yaml")
+
+
+def test_every_dtype_option_has_its_torch_dtype():
+    assert tuple(TORCH_DTYPES) == DTYPES
 
 
 def test_a_config_of_another_kind_is_refused():
@@ -179,13 +179,3 @@ def test_sketches_need_the_encoder(backend):
 def test_sketch_encoder_mistakes_are_refused_before_building(options, sketch, changes, error, message):
     with pytest.raises(error, match=message):
         ToonCrafterInterpolator(sketch=SketchOptions(**sketch), **{**options, **changes})
-
-
-@pytest.mark.parametrize("changes, message", [
-    pytest.param({"unsketched": "zero"}, "--sketch-frames", id="mode"),
-    pytest.param({"scale": -0.1}, "--sketch-scale", id="negative-scale"),
-    pytest.param({"scale": 2.5}, "--sketch-scale", id="large-scale"),
-])
-def test_bad_sketch_options(changes, message):
-    with pytest.raises(SettingsError, match=message):
-        SketchOptions(**changes)

@@ -10,7 +10,7 @@ from safetensors.torch import load_file
 from tooncrafter_batch.diffusion.checkpoint import save_safetensors
 from tooncrafter_batch.diffusion.config import model_config_from_mapping
 from tooncrafter_batch.errors import CheckpointError
-from tooncrafter_batch.model_store import load_sketch_encoder
+from tooncrafter_batch.model_builder import load_sketch_encoder
 
 SKETCH_REFERENCE = Path(__file__).resolve().parents[1] / "data" / "reference" / "sketch"
 TINY_SKETCH_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "sketch_encoder_tiny.yaml"

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..backends.grid_fit import FitMode
-from ..backends.tooncrafter import SketchOptions
+from ..backends.tooncrafter_options import SketchOptions
 from ..keyframes import KeyframeSettings, SketchSettings, choose_backend, interpolate_files
 from ..progress import BarProgress, SilentProgress
 from ..sketches import parse_sketch_spec

@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..backends.grid_fit import FitMode
-from ..backends.tooncrafter import ToonCrafterOptions
+from ..backends.tooncrafter_options import ToonCrafterOptions
 
 DEFAULTS = ToonCrafterOptions()
 

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from ..backends.base import BackendSpec
 from ..backends.grid_fit import FitMode
-from ..backends.tooncrafter import locate_weights
+from ..backends.tooncrafter_options import locate_weights
 from ..errors import OutputError, SettingsError
 from ..pipeline import ExecutorSettings, UpscaleSettings, Upscaler, default_output_path
 from ..progress import BarProgress, SilentProgress

@@ -17,34 +17,8 @@ from einops import rearrange
 from ..errors import SettingsError
 from .model import ToonCrafterModel
 from .sampler import DDIMSampler, StepOutput, guided_velocity
+from .sampling_settings import SamplingSettings
 from .sketch_encoder import SketchEncoder, SketchGuidance, control_residuals
-
-DEFAULT_SEED = 123  # the reference's seed
-
-
-@dataclass(frozen=True)
-class SamplingSettings:
-    """How to sample; defaults are the reference's interpolation settings (scripts/run.sh)."""
-
-    num_steps: int = 50
-    cfg_scale: float = 7.5
-    guidance_rescale: float = 0.7
-    eta: float = 1.0
-    fs: int = 10             # frame stride condition; smaller means larger motion (reference: 5-30)
-    seed: int = DEFAULT_SEED
-
-    def __post_init__(self):
-        if self.num_steps < 1:
-            raise SettingsError(f"steps must be at least 1, got {self.num_steps}")
-        if self.cfg_scale < 1:
-            raise SettingsError(f"cfg scale must be at least 1, got {self.cfg_scale}")
-        if not 0 <= self.guidance_rescale <= 1:
-            raise SettingsError(f"guidance rescale must be in [0, 1], got {self.guidance_rescale}")
-        if self.eta < 0:
-            raise SettingsError(f"eta must be >= 0, got {self.eta}")
-        if self.fs < 1:
-            raise SettingsError(f"fs must be a positive frame stride, got {self.fs}")
-
 
 @dataclass(frozen=True)
 class ConditionTokens:

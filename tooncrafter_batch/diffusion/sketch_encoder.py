@@ -24,13 +24,13 @@ from torch import nn
 from ..errors import SettingsError
 from .attention import TEXT_CONTEXT_LENGTH, SpatialTransformer
 from .embeddings import embedding_mlp, sinusoidal_embedding
+from .sampling_settings import DEFAULT_CONTROL_SCALE
 from .unet import Downsample, LayerStack, ResBlock
 
 CONTEXT_TOKENS = ("text", "all")
 HINT_STEM_CHANNELS = (16, 16, 32, 32, 96, 96, 256)  # fixed in every ControlNet, whatever model_channels is
 HINT_STEM_STRIDED = (2, 4, 6)  # stem convs (counted from 0) with stride 2: the hint is 8x the latent grid
 HINT_SCALE = 8
-DEFAULT_CONTROL_SCALE = 0.6  # what both community apps add the residuals with
 
 
 @dataclass(frozen=True)
