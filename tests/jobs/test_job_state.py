@@ -47,7 +47,7 @@ def test_swapped_checkpoint_invalidates_the_work(clip, tmp_path):
 def test_default_checkpoint_and_model_config_count_too(clip, tmp_path, monkeypatch):
     default = tmp_path / "default.ckpt"
     default.write_bytes(b"official")
-    monkeypatch.setattr("tooncrafter_batch.model_store.DEFAULT_CHECKPOINT", default)
+    monkeypatch.setattr(state, "DEFAULT_CHECKPOINT", default)
     config = tmp_path / "tiny.yaml"
     config.write_text("kind: tooncrafter\n")
     plain = _settings(tmp_path, "backend: tooncrafter\nmodel: {config: tiny.yaml}\n")

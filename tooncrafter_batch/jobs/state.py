@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 
 from ..backends.base import BackendSpec
+from ..model_store import DEFAULT_CHECKPOINT
 from .spec import VideoSettings
 
 STATE_FOLDER = ".toonbatch"
@@ -40,8 +41,6 @@ def _model_files(backend: BackendSpec) -> list[Path]:
     options = backend.option_dict()
     files = [Path(str(options[name])) for name in _FILE_OPTIONS if name in options]
     if backend.name == "tooncrafter" and "checkpoint" not in options and not options.get("random_weights"):
-        from ..model_store import DEFAULT_CHECKPOINT  # imported here: it loads torch, which other backends skip
-
         files.append(DEFAULT_CHECKPOINT)
     return files
 

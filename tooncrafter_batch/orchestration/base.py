@@ -75,9 +75,10 @@ def default_max_in_flight(num_workers: int) -> int:
 class InFlightWindow:
     """The units in flight over every concurrent `run` of one executor: at most `limit`, shared fairly.
 
-    A run may take a slot while the total is under `limit` and its own count under its fair share (`limit` over
-    the runs open now, rounded up), so a run that starts while another fills the window gets slots as soon as the
-    other hands results back. A slot is held from submission until the result is handed to the caller, so this
+    Each run open now has a fair share (`limit` over the open runs, rounded up). A run under its share takes a
+    free slot; a run over it takes one only while no run under its share is asking for room, so a run that starts
+    while another fills the window gets slots as soon as the other hands results back, yet room that nobody else
+    asks for is never left idle. A slot is held from submission until the result is handed to the caller, so this
     also bounds the results waiting in the driver's memory.
     """
 
@@ -85,6 +86,7 @@ class InFlightWindow:
         self.limit = limit
         self._total = 0
         self._open_runs = 0
+        self._asking: set[WindowShare] = set()  # runs under their share that found no room
         self._changed = threading.Condition()
 
     @contextmanager
@@ -100,6 +102,7 @@ class InFlightWindow:
                 self._open_runs -= 1
                 self._total -= share.held
                 share.held = 0
+                self._asking.discard(share)
                 self._changed.notify_all()
 
     def take_slot(self, share: "WindowShare") -> bool:
@@ -107,11 +110,14 @@ class InFlightWindow:
         (it should hand results back first). A run that holds none waits for room: it has nothing else to do."""
         with self._changed:
             while True:
-                fair = math.ceil(self.limit / max(1, self._open_runs))
-                if self._total < self.limit and share.held < fair:
+                is_under_share = share.held < math.ceil(self.limit / max(1, self._open_runs))
+                if self._total < self.limit and (is_under_share or not self._asking):
                     self._total += 1
                     share.held += 1
+                    self._asking.discard(share)
                     return True
+                if is_under_share:
+                    self._asking.add(share)
                 if share.held:
                     return False
                 self._changed.wait()
@@ -124,6 +130,6 @@ class InFlightWindow:
             self._changed.notify_all()
 
 
-@dataclass
+@dataclass(eq=False)
 class WindowShare:
     held: int = 0  # slots this run holds
