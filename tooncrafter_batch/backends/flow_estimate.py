@@ -18,6 +18,7 @@ PRESETS = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, "fast": cv2.DISOPT
            "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
 _CHROMA_GAIN = 2.0  # a and b span about +-60 around 128 in 8-bit Lab; stretch them toward luma's contrast
 _MATCH_WINDOW = 9  # px at flow resolution, the window a candidate's colour error is summed over
+_CHANNEL_SUM = np.ones((1, 3), np.float32)  # cv2.transform matrix: r + g + b
 _MIN_SIDE = 32  # px; DIS refuses frames smaller than a few of its patches, so tiny frames are padded to this
 
 
@@ -37,9 +38,8 @@ def estimate_pair_flow(start: np.ndarray, end: np.ndarray, preset: str) -> PairF
     start, end = _pad_small(start), _pad_small(end)
     dis = cv2.DISOpticalFlow_create(PRESETS[preset])
     planes_start, planes_end = _lab_planes(start), _lab_planes(end)
-    colour_start, colour_end = start.astype(np.float32), end.astype(np.float32)
-    forward = _fused_flow(dis, planes_start, planes_end, colour_start, colour_end)
-    backward = _fused_flow(dis, planes_end, planes_start, colour_end, colour_start)
+    forward = _fused_flow(dis, planes_start, planes_end, start, end)
+    backward = _fused_flow(dis, planes_end, planes_start, end, start)
     forward, backward = (np.ascontiguousarray(flow[:height, :width]) for flow in (forward, backward))
     return PairFlow(forward, backward, np.dstack([forward, consistency_error(forward, backward)]),
                     np.dstack([backward, consistency_error(backward, forward)]))
@@ -61,9 +61,24 @@ def _lab_planes(image: np.ndarray) -> list[np.ndarray]:
 
 def _fused_flow(dis, planes_from: list[np.ndarray], planes_to: list[np.ndarray], colour_from: np.ndarray,
                 colour_to: np.ndarray) -> np.ndarray:
-    """DIS on each plane; per pixel the candidate with the smallest windowed colour error after warping."""
-    candidates = np.stack([dis.calc(a, b, None) for a, b in zip(planes_from, planes_to)])  # (k, h, w, 2)
-    errors = np.stack([cv2.blur(np.abs(resample(colour_to, flow) - colour_from).sum(axis=2),
-                                (_MATCH_WINDOW, _MATCH_WINDOW)) for flow in candidates])  # (k, h, w)
-    best = errors.argmin(axis=0)
-    return np.take_along_axis(candidates, best[None, :, :, None], axis=0)[0]
+    """DIS on each plane; per pixel the candidate with the smallest windowed colour error after warping.
+
+    Ties keep the earlier plane (L before a before b).
+    """
+    fused, lowest = None, None
+    for plane_from, plane_to in zip(planes_from, planes_to):
+        flow = dis.calc(plane_from, plane_to, None)  # (h, w, 2)
+        error = _match_error(colour_from, resample(colour_to, flow))
+        if fused is None:
+            fused, lowest = flow, error
+        else:
+            better = (error < lowest).view(np.uint8)
+            cv2.copyTo(flow, better, fused)
+            lowest = np.minimum(lowest, error, out=lowest)
+    return fused
+
+
+def _match_error(colour: np.ndarray, warped: np.ndarray) -> np.ndarray:
+    """Per pixel (h, w) float32: the absolute RGB difference summed over channels and over a small window."""
+    window_sums = cv2.boxFilter(cv2.absdiff(colour, warped), cv2.CV_32F, (_MATCH_WINDOW, _MATCH_WINDOW))  # (h, w, 3)
+    return cv2.transform(window_sums, _CHANNEL_SUM)
