@@ -83,3 +83,13 @@ def test_a_moving_outlined_disc_is_not_ghosted():
 
 def _wrong_pixels(image: np.ndarray, truth: np.ndarray) -> int:
     return int((np.abs(image.astype(int) - truth).max(axis=2) > 40).sum())
+
+
+def test_a_held_drawing_with_compression_noise_is_cross_faded_not_warped():
+    drawing = render_frame(SPEC, Fraction(5, 24))
+    noise = np.random.default_rng(0).integers(-3, 4, drawing.shape)
+    noisy = np.clip(drawing.astype(int) + noise, 0, 255).astype(np.uint8)
+    frames = FlowInterpolator().interpolate([Pair(drawing, noisy)], [POSITIONS])[0]
+    for position, frame in zip(POSITIONS, frames):
+        fade = (1 - position) * drawing.astype(float) + position * noisy
+        assert np.abs(frame - fade).max() <= 1, f"t={position} is the cross-fade"

@@ -1,7 +1,8 @@
 """The `flow` backend: classical bidirectional optical flow, warping and occlusion-aware blending (CPU).
 
 1. Flow (`flow_estimate.py`): OpenCV DIS both ways on the CIE Lab planes of the keyframes shrunk to `flow_width`,
-   fused per pixel; computed once per pair and reused for every position t of that pair.
+   fused per pixel; computed once per pair and reused for every position t of that pair. Keyframes that show the
+   same drawing (compared as `timing.HoldDetector` does) are cross-faded instead: their flow would be noise.
 2. Motion at t (`flow_warp.trace_back`): where each output pixel was in either keyframe, by fixed-point inversion of
    each flow; the two estimates merge into one motion per pixel, weighted by forward/backward consistency.
 3. Warp both keyframes at full resolution along that motion (bilinear `cv2.remap`, so lines stay sharp) and mix them
@@ -18,6 +19,7 @@ import numpy as np
 
 from ..datatypes import Pair
 from ..errors import BackendError
+from ..timing import HoldDetector, TimingSettings
 from .flow_estimate import PRESETS, PairFlow, estimate_pair_flow
 from .flow_warp import resample, to_full_resolution, trace_back, upsample, warp_image
 
@@ -50,8 +52,8 @@ class FlowInterpolator:
 
     def interpolate_pair(self, pair: Pair, positions: Sequence[float]) -> list[np.ndarray]:
         """The frames at `positions` between the two keyframes of `pair`."""
-        if np.array_equal(pair.start, pair.end):
-            return [pair.start.copy() for _ in positions]
+        if _is_held(pair):
+            return [cv2.addWeighted(pair.start, 1.0 - position, pair.end, position, 0.0) for position in positions]
         flow = self.estimate_flow(pair)
         return [self.synthesize(pair, flow, position) for position in positions]
 
@@ -84,6 +86,16 @@ class FlowInterpolator:
             return image
         size = (self.flow_width, max(8, round(height * self.flow_width / width)))
         return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def _is_held(pair: Pair) -> bool:
+    """Whether both keyframes show the same drawing (differences no larger than compression noise).
+
+    Warping along the flow of noise only moves the noise about; the cross-fade scores higher on held drawings.
+    """
+    holds = HoldDetector(TimingSettings.dedupe_threshold)
+    holds.restart(pair.start)
+    return holds.is_same_drawing(pair.end)
 
 
 def _soft_step(error: np.ndarray, threshold: float) -> np.ndarray:
