@@ -109,6 +109,6 @@ def _merge_motion(seen_from_start: np.ndarray, seen_from_end: np.ndarray, trust_
 
     Warping both keyframes along the same motion keeps their copies of a line on top of each other (no double lines).
     """
-    weight_start = (trust_start + 1e-3)[..., None]
-    weight_end = (trust_end + 1e-3)[..., None]
-    return (weight_start * seen_from_start + weight_end * seen_from_end) / (weight_start + weight_end)
+    weight_end = trust_end + 1e-3
+    share_end = weight_end / (trust_start + 1e-3 + weight_end)
+    return seen_from_start + (seen_from_end - seen_from_start) * share_end[..., None]
