@@ -17,6 +17,7 @@ from torch import nn
 
 from ..errors import SettingsError
 from .attention import GroupNorm32, attend
+from .unet import Upsample  # the same layer (nearest x2 + 3x3 `conv`) in both networks
 
 NUM_REFERENCE_FEATURES = 5  # last block output of each of the 4 encoder levels, then conv_in's output
 FUSION_HEADS = 8  # the reference's cross-attention fusion is always 8 heads x 64
@@ -135,17 +136,6 @@ class Downsample(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.conv(F.pad(x, (0, 1, 0, 1)))
-
-
-class Upsample(nn.Module):
-    """Nearest-neighbour x2, then a 3x3 conv."""
-
-    def __init__(self, channels: int):
-        super().__init__()
-        self.conv = nn.Conv2d(channels, channels, 3, padding=1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
 
 
 class MidBlock(nn.Module):
