@@ -22,6 +22,7 @@ import numpy as np
 from ..datatypes import VideoInfo
 from ..errors import OutputError, SettingsError
 from .audio import StreamCopier, write_audio
+from .colour import rgb_to_planar_yuv
 from .image_folder import ImageFolderWriter, check_frame
 
 # Muxer for each output extension; the first group can hold H.264.
@@ -136,6 +137,9 @@ class VideoWriter:
         context = self._stream.codec_context
         matrix = context.colorspace if context.colorspace in _SWSCALE_MATRICES else None
         full_range = context.color_range == 2  # AVCOL_RANGE_JPEG
+        planes = rgb_to_planar_yuv(image, context.pix_fmt, matrix or 2, full_range)
+        if planes is not None:  # the common case, in a fraction of libswscale's time
+            return av.VideoFrame.from_ndarray(planes, format=context.pix_fmt, channel_last=True)
         frame = av.VideoFrame.from_ndarray(image, format="rgb24")
         return frame.reformat(format=context.pix_fmt, dst_colorspace=matrix,
                               dst_color_range=2 if full_range else 1)
