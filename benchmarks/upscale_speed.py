@@ -1,6 +1,6 @@
 """Speed and memory of `toonbatch upscale-fps --factor 4` on a synthetic 640x360 clip, against ffmpeg minterpolate.
 
-    .venv/bin/python benchmarks/upscale_speed.py [--frames 96] [--backend flow] [--workers 1]
+    .venv/bin/python benchmarks/upscale_speed.py [--frames 96] [--backend flow] [--workers N] [--input FILE]
 
 Each contender runs as its own process (so peak memory is its own): `toonbatch upscale-fps` and, when an ffmpeg
 binary is installed, `ffmpeg -vf minterpolate=...mci...` on the same input in the same run. Prints a markdown table
@@ -56,7 +56,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=96)
     parser.add_argument("--backend", default="flow")
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=None, help="default: toonbatch's own choice")
     parser.add_argument("--input", type=Path, help="benchmark this file instead of a synthetic clip")
     args = parser.parse_args()
     rate = Fraction(24000, 1001)
@@ -69,9 +69,10 @@ def main() -> None:
         frames_out = 4 * frames_in
         toonbatch = Path(sys.executable).parent / "toonbatch"
         rows = []
+        workers = [] if args.workers is None else ["--workers", str(args.workers)]
         seconds, cpu, peak = timed([str(toonbatch), "upscale-fps", str(source), "--factor", "4", "--backend", args.backend,
-                               "--workers", str(args.workers), "--dedupe", "off", "--quiet", "-o", str(folder / "a.mp4")])
-        rows.append((f"toonbatch {args.backend} x4 (workers {args.workers})", seconds, cpu, peak))
+                                    *workers, "--dedupe", "off", "--quiet", "-o", str(folder / "a.mp4")])
+        rows.append((f"toonbatch {args.backend} x4 (workers {args.workers or 'default'})", seconds, cpu, peak))
         ffmpeg = shutil.which("ffmpeg")
         if ffmpeg:
             seconds_ff, cpu_ff, peak_ff = timed([ffmpeg, "-y", "-i", str(source), "-vf", MINTERPOLATE.format(fps=f"4*{rate}"),

@@ -31,7 +31,7 @@ from .video.encode import EncoderSettings, open_writer, output_container_for
 @dataclass(frozen=True)
 class ExecutorSettings:
     kind: str = "auto"  # auto | local | ray
-    workers: int = 1
+    workers: int | None = None  # None: the executor's choice (one thread per core for the flow backend locally)
     address: str | None = None  # an existing Ray cluster to join
 
 

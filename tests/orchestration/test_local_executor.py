@@ -1,5 +1,6 @@
 """LocalExecutor: results in submission order, bounded read-ahead, same frames as calling the backend directly."""
 
+import os
 import threading
 
 import pytest
@@ -7,7 +8,7 @@ import pytest
 from executor_cases import assert_bounded, assert_same_frames, make_units
 
 from tooncrafter_batch.backends.base import BackendSpec
-from tooncrafter_batch.backends.registry import build_backend
+from tooncrafter_batch.backends.registry import build_backend, default_local_workers
 from tooncrafter_batch.errors import BackendError, SettingsError
 from tooncrafter_batch.orchestration import LocalExecutor, create_executor, wants_ray
 
@@ -131,3 +132,16 @@ def test_concurrent_runs_share_the_executor_and_a_failing_one_spoils_nothing():
     assert isinstance(results["failing"], RuntimeError)
     assert_same_frames(results["first"], _direct(spec, first))
     assert_same_frames(results["second"], _direct(spec, second))
+
+
+@pytest.mark.parametrize("backend, needs_gpu, expected", [
+    pytest.param("flow", False, min(os.cpu_count() or 1, 4), id="flow-one-per-core"),
+    pytest.param("blend", False, 1, id="other-backends-one"),
+    pytest.param("flow", True, 1, id="gpu-one"),
+])
+def test_no_worker_count_means_the_executor_chooses(backend, needs_gpu, expected):
+    assert wants_ray("auto", False, None, None) is False  # an unset count is not a request for Ray
+    assert default_local_workers(BackendSpec(backend), needs_gpu) == expected
+    with create_executor("local", BackendSpec(backend), needs_gpu=False, workers=None) as executor:
+        assert isinstance(executor, LocalExecutor)
+        assert executor.max_in_flight == 2 * default_local_workers(BackendSpec(backend), False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Callable
 
 from ..errors import BackendError
@@ -27,6 +28,19 @@ BACKENDS: dict[str, Callable[..., Interpolator]] = {
     "duplicate": DuplicateInterpolator,
     "tooncrafter": _build_tooncrafter,
 }
+
+# Backends that are cheap to copy and spend their time in OpenCV (which releases the GIL): run locally without a
+# worker count, they get one thread per CPU core (at most MAX_AUTO_THREADS), each with its own copy.
+THREADED_BACKENDS = frozenset({"flow"})
+MAX_AUTO_THREADS = 4
+
+
+def default_local_workers(spec: BackendSpec, needs_gpu: bool) -> int:
+    """How many local threads run `spec` when the user gave no worker count: one per core for a threaded CPU
+    backend, else one (a model on one device is not copied)."""
+    if needs_gpu or spec.name not in THREADED_BACKENDS:
+        return 1
+    return max(1, min(os.cpu_count() or 1, MAX_AUTO_THREADS))
 
 
 def build_backend(spec: BackendSpec) -> Interpolator:

@@ -48,7 +48,7 @@ def upscale_fps(
     fps: Annotated[Optional[str], typer.Option(help="Target frame rate instead of --factor: 60, 60000/1001 or 59.94 (above the input rate).")] = None,
     backend: Annotated[BackendName, typer.Option(help="Interpolator: flow (optical flow, CPU), tooncrafter (diffusion; a GPU is advised), blend (cross-fade) or duplicate.")] = BackendName.flow,
     executor: Annotated[ExecutorKind, typer.Option(help="Where interpolation runs: local threads, Ray actors, or auto (Ray when --ray-address, a GPU backend or --workers > 1).")] = ExecutorKind.auto,
-    workers: Annotated[int, typer.Option(min=1, help="Parallel backend instances (threads locally, actors on Ray).")] = 1,
+    workers: Annotated[Optional[int], typer.Option(min=1, help="Parallel backend instances (threads locally, actors on Ray). Default: one thread per CPU core (up to 4) for flow run locally, else 1.")] = None,
     ray_address: Annotated[Optional[str], typer.Option(help="Join this existing Ray cluster instead of starting one.")] = None,
     scene_threshold: Annotated[float, typer.Option(help="Scene-cut sensitivity (PySceneDetect ContentDetector); lower finds more cuts.")] = SceneSettings.threshold,
     dedupe: Annotated[DedupeMode, typer.Option(help="Held drawings: auto re-times frames drawn on twos/threes between distinct drawings; off treats every frame as a keyframe.")] = _DEFAULT_TIMING.dedupe,

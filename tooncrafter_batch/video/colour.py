@@ -9,6 +9,8 @@ Anything else returns None and the caller falls back to libswscale.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import cv2
 import numpy as np
 
@@ -25,8 +27,9 @@ _LUMA_WEIGHTS = {
 FAST_PIX_FMTS = ("yuv420p", "yuv444p")
 
 
+@lru_cache(maxsize=32)
 def conversion_matrix(colorspace: int, full_range: bool) -> np.ndarray | None:
-    """The 3x4 matrix taking [R, G, B, 1] (0..255) to [Y', Cb, Cr] code values, or None if unknown."""
+    """The 3x4 matrix taking [R, G, B, 1] (0..255) to [Y', Cb, Cr] code values (read-only), or None if unknown."""
     if colorspace not in _LUMA_WEIGHTS:
         return None
     kr, kb = _LUMA_WEIGHTS[colorspace]
@@ -35,11 +38,13 @@ def conversion_matrix(colorspace: int, full_range: bool) -> np.ndarray | None:
     blue_difference = (np.array([0.0, 0.0, 1.0]) - luma) / (2.0 * (1.0 - kb))  # -0.5 .. 0.5 of full scale
     red_difference = (np.array([1.0, 0.0, 0.0]) - luma) / (2.0 * (1.0 - kr))
     luma_scale, chroma_scale, luma_offset = (1.0, 1.0, 0.0) if full_range else (219 / 255, 224 / 255, 16.0)
-    return np.array([
+    matrix = np.array([
         [*(luma * luma_scale), luma_offset],
         [*(blue_difference * chroma_scale), 128.0],
         [*(red_difference * chroma_scale), 128.0],
     ], dtype=np.float32)
+    matrix.flags.writeable = False
+    return matrix
 
 
 def rgb_to_planar_yuv(image: np.ndarray, pix_fmt: str, colorspace: int, full_range: bool) -> np.ndarray | None:
