@@ -59,7 +59,7 @@ class FlowInterpolator:
 
     def estimate_flow(self, pair: Pair) -> PairFlow:
         """Flow both ways between the keyframes, at flow resolution."""
-        return estimate_pair_flow(self._shrink(pair.start), self._shrink(pair.end), self.preset)
+        return estimate_pair_flow(self.shrink(pair.start), self.shrink(pair.end), self.preset)
 
     def synthesize(self, pair: Pair, flow: PairFlow, position: float) -> np.ndarray:
         """One in-between at `position` in (0, 1): warp both keyframes to it and mix them by visibility."""
@@ -80,7 +80,8 @@ class FlowInterpolator:
         share_end = upsample(weight_end / (weight_start + weight_end), height, width)
         return cv2.blendLinear(warped_start, warped_end, 1.0 - share_end, share_end)
 
-    def _shrink(self, image: np.ndarray) -> np.ndarray:
+    def shrink(self, image: np.ndarray) -> np.ndarray:
+        """`image` at flow resolution (at most `flow_width` wide, area-averaged), or itself when narrower."""
         height, width = image.shape[:2]
         if width <= self.flow_width:
             return image

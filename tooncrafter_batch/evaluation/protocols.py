@@ -178,14 +178,15 @@ def _uniq_cases(clip: Clip, thumbs: np.ndarray, ids: list[int]) -> list[Case]:
     distinct = distinct_drawings(thumbs)
     cases = []
     for left, truth, right in zip(distinct, distinct[1:], distinct[2:]):
-        if _is_cut(thumbs, left, truth) or _is_cut(thumbs, truth, right):
+        if is_cut(thumbs, left, truth) or is_cut(thumbs, truth, right):
             continue
         is_motion = _frame_difference(clip, left, right) > MOTION_THRESHOLD
         cases.append(Case(left, right, truth, 0.5, ids[truth], is_motion))
     return cases
 
 
-def _is_cut(thumbs: np.ndarray, first: int, second: int) -> bool:
+def is_cut(thumbs: np.ndarray, first: int, second: int) -> bool:
+    """Whether two frames (by index into `thumbs`) lie in different shots: thumbnails more than 25 apart."""
     return float(np.abs(thumbs[first] - thumbs[second]).mean()) > CUT_THRESHOLD
 
 
