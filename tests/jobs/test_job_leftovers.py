@@ -58,3 +58,49 @@ def test_partial_files_of_dead_drivers_and_stale_chunks_go(clean_archive, tmp_pa
     assert [path for path in kept if not path.exists()] == []
     assert (other_job_work / "chunk_000000.mkv").exists()
     assert (out / "ep3_x2.mp4").is_file()
+
+
+def test_another_job_file_sharing_the_output_folder_keeps_its_unfinished_chunks(clean_archive, tmp_path,
+                                                                                 monkeypatch):
+    """Job A (x2) stops half-way; job B (x3, its own file, same input and output folder) runs and finishes; A's
+    chunks are not stale for B, and A resumes from them."""
+    clip = clean_archive / "ep3.mp4"
+    job_a = write_job(tmp_path / "a", f"inputs: ['{clip}']\noutput: ../out\nfactor: 2\nbackend: blend\n"
+                                      "chunk_frames: 4\nretries: 0\n")
+    job_b = write_job(tmp_path / "b", f"inputs: ['{clip}']\noutput: ../out\nfactor: 3\nbackend: blend\n"
+                                      "chunk_frames: 4\nretries: 0\n")
+    calls = []
+
+    def failing_after_six(self, pairs, times):
+        calls.append(1)
+        if len(calls) > 6:
+            raise RuntimeError("backend gave up")
+        return [[pair.start.copy() for _ in positions] for pair, positions in zip(pairs, times)]
+
+    with monkeypatch.context() as patch:
+        patch.setattr(BlendInterpolator, "interpolate", failing_after_six)
+        assert JobRunner(load_job(job_a)).run().exit_code == 3
+    work = tmp_path / "out" / ".toonbatch" / "work"
+    [unfinished] = list(work.iterdir())
+    chunks_a = sorted(unfinished.glob("chunk_*.mkv"))
+    assert chunks_a
+    assert JobRunner(load_job(job_b)).run().exit_code == 0
+    assert (tmp_path / "out" / "ep3_x3.mp4").is_file()
+    assert sorted(unfinished.glob("chunk_*.mkv")) == chunks_a, "job B removed job A's work"
+    original, resumed_calls = BlendInterpolator.interpolate, []
+
+    def counting(self, pairs, times):
+        resumed_calls.append(len(pairs))
+        return original(self, pairs, times)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(BlendInterpolator, "interpolate", counting)
+        report = JobRunner(load_job(job_a)).run()
+    assert report.exit_code == 0 and (tmp_path / "out" / "ep3_x2.mp4").is_file()
+    resumed = sum(resumed_calls)
+    resumed_calls.clear()
+    fresh_job = write_job(tmp_path / "fresh", job_a.read_text().replace("../out", "out"))
+    with monkeypatch.context() as patch:
+        patch.setattr(BlendInterpolator, "interpolate", counting)
+        assert JobRunner(load_job(fresh_job)).run().exit_code == 0
+    assert 0 < resumed <= sum(resumed_calls) - len(chunks_a), "job A redid the chunks it had finished"

@@ -1,13 +1,14 @@
 """The key of a video's done work: it changes with the input, the settings and the model files the backend loads."""
 
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from tooncrafter_batch.jobs import state
 from tooncrafter_batch.jobs.spec import parse_job
-from tooncrafter_batch.jobs.state import video_key
+from tooncrafter_batch.jobs.state import ProgressStore, video_key
 
 
 def _settings(folder: Path, backend_lines: str):
@@ -69,3 +70,19 @@ def test_input_settings_and_chunking_change_the_key(clip, tmp_path):
     _replace(clip, b"another episode under the same name")
     assert video_key(clip, flow, 96) != key
     assert state._model_files(flow.backend) == []
+
+
+def test_work_recorded_before_jobs_were_named_counts_for_every_job(tmp_path):
+    """A state.sqlite from before the work table named its job file: its rows are taken up, not lost."""
+    folder = tmp_path / ".toonbatch"
+    folder.mkdir()
+    with sqlite3.connect(folder / "state.sqlite") as old:
+        old.execute("CREATE TABLE work (video_key TEXT PRIMARY KEY, input TEXT)")
+        old.execute("INSERT INTO work VALUES ('oldkey', '/videos/a.mp4')")
+    store = ProgressStore(tmp_path)
+    store.record_work("otherjob", Path("/videos/a.mp4"), Path("/jobs/other.yaml"))
+    try:
+        stale = store.stale_work({Path("/videos/a.mp4"): "newkey"}, Path("/jobs/mine.yaml"))
+    finally:
+        store.close()
+    assert stale == ["oldkey"]  # the untagged row is stale for this job; the other job's row is not

@@ -3,8 +3,8 @@
 Two kinds of leftovers, and nothing else:
 - hidden temporary files `.NAME.partial-PID.EXT` (a final file, a chunk or `report.json` being written when the
   driver was killed), next to this job's own outputs or in its chunk folders, once process PID is gone;
-- chunk folders of this job's inputs kept under an earlier key (the settings changed or the input was replaced),
-  unless a live process is writing into them.
+- chunk folders this job file made for its inputs under an earlier key (the settings changed or the input was
+  replaced), unless a live process is writing into them. Another job file writing to the same folder keeps its own.
 A file is only ever matched by its full name, so a user's files beside the outputs are never touched.
 """
 
@@ -20,14 +20,15 @@ from .state import ProgressStore
 _PARTIAL = re.compile(r"\.(?P<stem>.+)\.partial-(?P<pid>\d+)(?P<suffix>\.[^.]+)?")
 
 
-def remove_leftovers(store: ProgressStore, outputs: list[Path], current_keys: dict[Path, str]) -> list[Path]:
-    """Delete the leftovers of killed runs of this job; returns what was deleted.
+def remove_leftovers(store: ProgressStore, outputs: list[Path], current_keys: dict[Path, str],
+                     job: Path) -> list[Path]:
+    """Delete the leftovers of killed runs of job file `job`; returns what was deleted.
 
     `outputs` are the files the job writes (its videos and `report.json`); `current_keys` maps each input to the
     key of its work under the job's present settings.
     """
     removed = []
-    for key in store.stale_work(current_keys):
+    for key in store.stale_work(current_keys, job):
         folder = store.work / key
         if not any(_is_being_written(path) for path in _partials_in(folder)):
             store.remove_work(key)

@@ -67,7 +67,7 @@ class JobRunner:
         store = ProgressStore(self.spec.output)
         tasks, skipped = self._tasks()
         remove_leftovers(store, [task.output for task in tasks] + [self.spec.output / REPORT_NAME],
-                         {task.found.path: task.key for task in tasks})
+                         {task.found.path: task.key for task in tasks}, self.spec.file.resolve())
         self.progress.start("videos", len(tasks))
         self.progress.start("frames out", self._estimate_frames(tasks))
         try:
@@ -127,7 +127,7 @@ class JobRunner:
         finished = store.finished_video(task.key, task.output)
         if finished is not None:
             return VideoReport(task.found.relative, str(task.output), SKIPPED, "already done", *finished)
-        store.record_work(task.key, task.found.path)
+        store.record_work(task.key, task.found.path, self.spec.file.resolve())
         executor = _VideoExecutor(self._executor_for(task.settings.backend), RunStats())
         for _ in range(self.spec.retries + 1):
             try:

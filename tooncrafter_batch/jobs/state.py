@@ -24,7 +24,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS chunks (video_key TEXT, chunk INTEGER, frames INTEGER, PRIMARY KEY (video_key, chunk));
 CREATE TABLE IF NOT EXISTS videos (video_key TEXT PRIMARY KEY, input TEXT, output TEXT, frames_in INTEGER,
                                    frames_out INTEGER, scenes INTEGER);
-CREATE TABLE IF NOT EXISTS work (video_key TEXT PRIMARY KEY, input TEXT);
+CREATE TABLE IF NOT EXISTS work (video_key TEXT PRIMARY KEY, input TEXT, job TEXT);
 """
 _FILE_OPTIONS = ("config", "checkpoint")  # backend options naming files whose contents change the output
 
@@ -69,6 +69,9 @@ class ProgressStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # a committed row survives a power cut, not only a kill
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(work)")}
+        if "job" not in columns:  # a folder from before work was tagged with its job: its rows count for every job
+            self._db.execute("ALTER TABLE work ADD COLUMN job TEXT")
 
     def close(self) -> None:
         self._db.close()
@@ -90,9 +93,10 @@ class ProgressStore:
         rows = self._query("SELECT chunk, frames FROM chunks WHERE video_key = ?", (key,))
         return {chunk: frames for chunk, frames in rows if self.chunk_path(key, chunk).is_file()}
 
-    def record_work(self, key: str, input_path: Path) -> None:
-        """Note that work for `input_path` under `key` may be on disk (so it can be found stale later)."""
-        self._query("INSERT OR IGNORE INTO work VALUES (?, ?)", (key, str(input_path)))
+    def record_work(self, key: str, input_path: Path, job: Path) -> None:
+        """Note that work of job file `job` for `input_path` under `key` may be on disk (so that job can find it
+        stale later)."""
+        self._query("INSERT OR IGNORE INTO work VALUES (?, ?, ?)", (key, str(input_path), str(job)))
 
     def record_chunk(self, key: str, chunk: int, frames: int) -> None:
         self._query("INSERT OR REPLACE INTO chunks VALUES (?, ?, ?)", (key, chunk, frames))
@@ -114,11 +118,13 @@ class ProgressStore:
                     (key, str(input_path), str(output), *counts))
         self.remove_work(key)
 
-    def stale_work(self, current_keys: dict[Path, str]) -> list[str]:
-        """Keys of work on disk for these inputs under other keys: earlier settings, an input since replaced."""
-        rows = self._query("SELECT video_key, input FROM work")
-        return [key for key, input_path in rows
-                if Path(input_path) in current_keys and current_keys[Path(input_path)] != key]
+    def stale_work(self, current_keys: dict[Path, str], job: Path) -> list[str]:
+        """Keys of work that job file `job` left on disk for these inputs under other keys: its earlier settings,
+        an input since replaced. Another job file sharing the output folder keeps its own work."""
+        rows = self._query("SELECT video_key, input, job FROM work")
+        return [key for key, input_path, owner in rows
+                if owner in (None, str(job)) and Path(input_path) in current_keys
+                and current_keys[Path(input_path)] != key]
 
     def remove_work(self, key: str) -> None:
         """Delete a video's chunks and their records."""
