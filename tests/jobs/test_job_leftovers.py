@@ -17,6 +17,19 @@ def _dead_pid() -> int:
     return process.pid
 
 
+def _failing_after(calls_allowed: int):
+    """A stand-in `interpolate` that copies the first keyframe, then fails from call `calls_allowed` + 1 on."""
+    calls = []
+
+    def interpolate(self, pairs, times):
+        calls.append(1)
+        if len(calls) > calls_allowed:
+            raise RuntimeError("backend gave up")
+        return [[pair.start.copy() for _ in positions] for pair, positions in zip(pairs, times)]
+
+    return interpolate
+
+
 def _job(folder: Path, clip: Path, extra: str = "") -> Path:
     return write_job(folder, f"inputs: ['{clip}']\noutput: out\nfactor: 2\nbackend: blend\nchunk_frames: 4\n"
                              f"retries: 0\n{extra}")
@@ -24,16 +37,8 @@ def _job(folder: Path, clip: Path, extra: str = "") -> Path:
 
 def test_partial_files_of_dead_drivers_and_stale_chunks_go(clean_archive, tmp_path, monkeypatch):
     job = _job(tmp_path, clean_archive / "ep3.mp4")
-    calls = []
-
-    def failing_after_six(self, pairs, times):
-        calls.append(1)
-        if len(calls) > 6:
-            raise RuntimeError("backend gave up")
-        return [[pair.start.copy() for _ in positions] for pair, positions in zip(pairs, times)]
-
     with monkeypatch.context() as patch:
-        patch.setattr(BlendInterpolator, "interpolate", failing_after_six)
+        patch.setattr(BlendInterpolator, "interpolate", _failing_after(6))
         assert JobRunner(load_job(job)).run().exit_code == 3
     out = tmp_path / "out"
     work = out / ".toonbatch" / "work"
@@ -69,16 +74,8 @@ def test_another_job_file_sharing_the_output_folder_keeps_its_unfinished_chunks(
                                       "chunk_frames: 4\nretries: 0\n")
     job_b = write_job(tmp_path / "b", f"inputs: ['{clip}']\noutput: ../out\nfactor: 3\nbackend: blend\n"
                                       "chunk_frames: 4\nretries: 0\n")
-    calls = []
-
-    def failing_after_six(self, pairs, times):
-        calls.append(1)
-        if len(calls) > 6:
-            raise RuntimeError("backend gave up")
-        return [[pair.start.copy() for _ in positions] for pair, positions in zip(pairs, times)]
-
     with monkeypatch.context() as patch:
-        patch.setattr(BlendInterpolator, "interpolate", failing_after_six)
+        patch.setattr(BlendInterpolator, "interpolate", _failing_after(6))
         assert JobRunner(load_job(job_a)).run().exit_code == 3
     work = tmp_path / "out" / ".toonbatch" / "work"
     [unfinished] = list(work.iterdir())
