@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Protocol
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichBars, TextColumn, TimeElapsedColumn, \
-    TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichBars, ProgressColumn, Task, TextColumn, \
+    TimeElapsedColumn, TimeRemainingColumn
+from rich.text import Text
 
 
 class Progress(Protocol):
@@ -33,14 +34,23 @@ class SilentProgress:
         pass
 
 
+class RateColumn(ProgressColumn):
+    """Items per second over the last half minute ("12.3/s"), blank until there are two samples."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("" if speed is None else f"{speed:.1f}/s", style="progress.data.speed")
+
+
 class BarProgress:
-    """Rich progress bars on stderr, one per task, with counts, elapsed time and ETA."""
+    """Rich progress bars on stderr, one per task, with counts, rate, elapsed time and ETA."""
 
     def __init__(self, console: Console | None = None):
         self._bars = RichBars(
             TextColumn("{task.description:<12}"),
             BarColumn(),
             MofNCompleteColumn(),
+            RateColumn(),
             TimeElapsedColumn(),
             TextColumn("ETA"),
             TimeRemainingColumn(),
