@@ -69,5 +69,7 @@ class BarProgress:
     def close(self) -> None:
         for task_id in self._tasks.values():
             task = self._bars.tasks[task_id]
+            rate = task.finished_speed or task.speed  # setting the total clears rich's speed samples
             self._bars.update(task_id, total=task.completed)
+            task.finished_speed = rate
         self._bars.stop()
