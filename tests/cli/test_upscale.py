@@ -67,6 +67,22 @@ def test_bad_input_gives_one_line_and_exit_code(tmp_path, capsys, make_input, ex
     assert _one_line_error(err), err
 
 
+@pytest.mark.parametrize("arguments, message", [
+    pytest.param(["upscale-fps"], "Missing", id="missing-argument"),
+    pytest.param(["upscale-fps", "x.mp4", "--bogus"], "--bogus", id="unknown-option"),
+    pytest.param(["upscale-fps", "x.mp4", "--factor", "abc"], "integer", id="not-an-integer"),
+    pytest.param(["upscale-fps", "x.mp4", "--factor", "2", "--workers", "0"], "greater than or equal to 1",
+                 id="below-minimum"),
+    pytest.param(["upscale-fps", "x.mp4", "--backend", "magic"], "magic", id="bad-choice"),
+    pytest.param(["no-such-command"], "no-such-command", id="unknown-command"),
+])
+def test_parsing_errors_are_one_line_usage_errors(capsys, arguments, message):
+    code, err = _run(capsys, *arguments)
+    assert code == 2, err
+    assert message in err and "internal error" not in err and "--help" in err
+    assert _one_line_error(err), err
+
+
 def test_fps_not_above_input_rate_is_refused(small_cartoon, tmp_path, capsys):
     source, _ = small_cartoon
     code, err = _run(capsys, "upscale-fps", str(source), "--fps", "12", "-o", str(tmp_path / "o.mp4"), "--quiet")

@@ -1,7 +1,8 @@
 """The `toonbatch` command line. One module per command; each only parses options and calls the library.
 
 `main()` is the one error boundary: a `ToonbatchError` becomes one line on stderr and exit code 1 (2 for usage
-errors, which Typer/Click already report); anything unexpected becomes one line plus a hint to use --debug.
+errors); so does a usage error found by Typer/Click while parsing (exit 2); anything unexpected becomes one line
+plus a hint to use --debug.
 """
 
 from __future__ import annotations
@@ -48,10 +49,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"toonbatch: error: {error}", file=sys.stderr)
         return error.exit_code
     except Exception as error:  # the one boundary where anything unexpected is turned into a message
-        import click
-
-        if isinstance(error, click.ClickException):
-            error.show()
+        if _is_click(error, "Abort"):
+            print("toonbatch: aborted", file=sys.stderr)
+            return 130
+        if _is_click(error, "ClickException"):  # a usage error: missing argument, unknown option, bad value
+            context = getattr(error, "ctx", None)
+            command = context.command_path if context is not None else "toonbatch"
+            print(f"toonbatch: error: {error.format_message()} (see {command} --help)", file=sys.stderr)
             return error.exit_code
         if debug:
             raise
@@ -59,6 +63,12 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     return 0
+
+
+def _is_click(error: Exception, name: str) -> bool:
+    """Whether `error` is Click's exception class `name` (or a subclass), from Click itself or the copy that recent
+    Typer versions carry as `typer._click`."""
+    return any(cls.__name__ == name and "click" in cls.__module__ for cls in type(error).__mro__)
 
 
 def run() -> None:
