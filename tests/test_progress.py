@@ -28,3 +28,9 @@ def test_rate_is_blank_before_any_progress():
     bars.start("decode", None)
     assert RateColumn().render(bars._bars.tasks[0]).plain == ""
     bars.close()
+
+
+def test_bars_that_never_started_print_nothing():
+    output = io.StringIO()
+    BarProgress(Console(file=output, force_terminal=True)).close()  # e.g. the run failed on its input
+    assert output.getvalue() == ""

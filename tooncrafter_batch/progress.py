@@ -58,9 +58,10 @@ class BarProgress:
             transient=False,
         )
         self._tasks: dict[str, int] = {}
-        self._bars.start()
 
     def start(self, task: str, total: int | None) -> None:
+        if not self._tasks:  # shown from the first task on: a run that fails before any work prints no empty bars
+            self._bars.start()
         self._tasks[task] = self._bars.add_task(task, total=total)
 
     def advance(self, task: str, amount: int = 1) -> None:
@@ -72,4 +73,5 @@ class BarProgress:
             rate = task.finished_speed or task.speed  # setting the total clears rich's speed samples
             self._bars.update(task_id, total=task.completed)
             task.finished_speed = rate
-        self._bars.stop()
+        if self._tasks:
+            self._bars.stop()

@@ -119,7 +119,7 @@ def _decode_video(path: Path) -> tuple[list[np.ndarray], Fraction]:
             rate = Fraction(stream.average_rate) if stream.average_rate else Fraction(24)
             frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(stream)]
     except av.FFmpegError as error:
-        raise InputError(f"cannot decode {path}: {error}") from None
+        raise InputError(f"cannot decode {path}: {error.strerror or error}") from None
     return frames, rate
 
 
