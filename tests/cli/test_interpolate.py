@@ -256,3 +256,13 @@ def test_upscale_fps_runs_the_tooncrafter_backend(tmp_path, capsys):
     source = [frame.image.astype(np.int16) for frame in open_video(clip).frames()]
     assert np.abs(frames[1] - source[0]).mean() > 3 and np.abs(frames[1] - source[1]).mean() > 3, \
         "the in-between is a generated frame, not a copy of a keyframe"
+
+
+def test_a_missing_keyframe_is_the_only_message(motion_inputs, tmp_path, capsys, monkeypatch):
+    """Even where the default backend would first report its fallback (no ToonCrafter weights), a missing
+    keyframe is the one line printed."""
+    monkeypatch.chdir(tmp_path)  # no model/ folder here: `auto` would fall back to flow with a notice
+    status, _, err = _run(capsys, "interpolate", tmp_path / "nowhere.png", motion_inputs["end"], "-o",
+                          tmp_path / "out.mp4")
+    assert status == 1
+    assert _one_line(err) == f"toonbatch: error: image {tmp_path}/nowhere.png does not exist; check the path"

@@ -13,7 +13,7 @@ from ..backends.grid_fit import FitMode
 from ..backends.tooncrafter_options import SketchOptions
 from ..keyframes import KeyframeSettings, SketchSettings, choose_backend, interpolate_files
 from ..progress import BarProgress, SilentProgress
-from ..sketches import parse_sketch_spec
+from ..sketches import parse_sketch_spec, read_image
 from ..timing import parse_rate
 from . import app
 from .model_options import (DEFAULTS, Cfg, Checkpoint, Config, Device, DeviceOption, Download, DType, DTypeOption,
@@ -80,6 +80,8 @@ def interpolate(
                             unsketched=sketch_frames.value))
     settings = KeyframeSettings(backend=backend.value, num_frames=frames, output_fps=parse_rate(output_fps),
                                 model=model, sketch=sketches, download=download, overwrite=overwrite)
+    for keyframe in (start, end):
+        read_image(keyframe)  # a missing or unreadable keyframe is reported before any backend is chosen
     choice = choose_backend(settings)
     if choice.notice:
         typer.echo(f"toonbatch: {choice.notice}", err=True)
