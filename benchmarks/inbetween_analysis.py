@@ -5,7 +5,9 @@
 For every `uniq` case (drawing C predicted from its neighbours B and D at t = 0.5), mean PSNR of:
 
 - `flow`: the backend as shipped, and `blend` (cross-fade), with `best of flow/blend`: the better of the two per case
-  (an oracle: how much a perfect per-case fallback to the cross-fade could add);
+  (an oracle: how much a perfect per-case fallback to the cross-fade could add); `best of flow/copy`: the better
+  of flow and a copy of B or D per case, and `copy wins`: in how many cases a copy beats flow (the middle drawing is
+  really a neighbour held, e.g. a character drawn on twos under a camera move on ones);
 - `registration`: D warped onto B along our B -> D flow, scored against B: how well the flow matches the two
   keyframes (not an in-between score; high means the flow between the keyframes is right);
 - `truth motion`: B and D warped onto C along DIS flows computed from the true C, averaged: the best a
@@ -37,7 +39,9 @@ from tooncrafter_batch.evaluation.protocols import (Protocol, ProtocolKind, buil
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 TIMES = (0.3, 0.4, 0.5, 0.6, 0.7)
-COLUMNS = ("flow", "blend", "best of flow/blend", "registration", "truth motion", "best t", "context t")
+COLUMNS = ("flow", "blend", "best of flow/blend", "best of flow/copy", "copy wins", "registration", "truth motion",
+           "best t", "context t")
+COUNTED = {"copy wins"}  # summed, not averaged
 
 
 def main() -> None:
@@ -85,6 +89,7 @@ def analyse_case(backend: FlowInterpolator, start, truth, end, before, after) ->
     height, width = start.shape[:2]
     scores = {time: psnr(backend.synthesize(pair, flow, time), truth) for time in TIMES}
     blend = psnr(cv2.addWeighted(start, 0.5, end, 0.5, 0.0), truth)
+    copy = max(psnr(start, truth), psnr(end, truth))
     registered = warp_image(end, to_full_resolution(flow.forward, height, width), 1.0)
     small_truth = backend.shrink(truth)
     to_start = estimate_pair_flow(small_truth, backend.shrink(start), backend.preset).forward
@@ -94,6 +99,7 @@ def analyse_case(backend: FlowInterpolator, start, truth, end, before, after) ->
     context = _context_time(backend, flow, start, end, before, after)
     return {
         "flow": scores[0.5], "blend": blend, "best of flow/blend": max(scores[0.5], blend),
+        "best of flow/copy": max(scores[0.5], copy), "copy wins": float(copy > scores[0.5]),
         "registration": psnr(registered, start), "truth motion": psnr(from_truth, truth),
         "best t": max(scores.values()),
         "context t": psnr(backend.synthesize(pair, flow, context), truth) if context != 0.5 else scores[0.5],
@@ -123,8 +129,9 @@ def _projected_time(across: np.ndarray, back: np.ndarray) -> np.ndarray:
 
 
 def _row(name: str, rows: list[dict[str, float]]) -> str:
-    means = [np.mean([row[column] for row in rows]) for column in COLUMNS]
-    return f"| {name} | {len(rows)} | " + " | ".join(f"{value:.2f}" for value in means) + " |"
+    cells = [f"{sum(row[column] for row in rows):.0f}" if column in COUNTED
+             else f"{np.mean([row[column] for row in rows]):.2f}" for column in COLUMNS]
+    return f"| {name} | {len(rows)} | " + " | ".join(cells) + " |"
 
 
 if __name__ == "__main__":
