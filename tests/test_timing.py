@@ -100,3 +100,47 @@ def test_long_hold_adds_its_last_frame_as_a_still_key():
 def test_dedupe_off_keeps_every_frame():
     keys = _key_indices([0, 0, 4, 4], dedupe=DedupeMode.off)
     assert [index for index, _, _ in keys] == [0, 1, 2, 3]
+
+
+def _camera_clip(pan: float, hold_pattern: tuple[int, ...], frames: int = 16) -> list[Frame]:
+    from tooncrafter_batch.synthetic import CartoonSpec, render_frame
+
+    spec = CartoonSpec(width=320, height=180, camera_pan=pan, hold_pattern=hold_pattern)
+    return [Frame(index, Fraction(index, 24), render_frame(spec, Fraction(index, 24))) for index in range(frames)]
+
+
+@pytest.mark.parametrize("pan, hold_pattern, expected", [
+    pytest.param(48.0, (2,), "nm" * 8, id="twos-under-a-pan"),
+    pytest.param(-100.0, (3,), "nmm" * 5 + "n", id="threes-under-a-fast-pan-the-other-way"),
+    pytest.param(13.0, (2,), "nm" * 8, id="twos-under-a-sub-pixel-pan"),
+    pytest.param(48.0, (), "n" * 16, id="ones-under-a-pan"),
+    pytest.param(0.0, (2,), "ns" * 8, id="twos-without-a-camera"),
+])
+def test_a_drawing_held_under_a_moving_camera_is_found(pan, hold_pattern, expected):
+    from tooncrafter_batch.timing import HoldDetector
+
+    with_camera, plain = HoldDetector(8.0, follow_camera=True), HoldDetector(8.0)
+    frames = _camera_clip(pan, hold_pattern)
+    assert "".join(with_camera.match(frame.image).value[0] for frame in frames) == expected
+    assert "".join(plain.match(frame.image).value[0] for frame in frames) == expected.replace("m", "n")
+
+
+def test_camera_dedupe_keys_each_drawing_once_under_a_pan():
+    frames = _camera_clip(48.0, (2,))
+    keys = list(select_keys(((frame, frame.index == 0) for frame in frames),
+                            TimingSettings(factor=2, dedupe=DedupeMode.camera)))
+    assert [key.frame.index for key in keys] == list(range(0, 16, 2))
+    auto = list(select_keys(((frame, frame.index == 0) for frame in frames), TimingSettings(factor=2)))
+    assert len(auto) == 16  # without following the camera every panned frame looks new
+
+
+def test_a_long_pan_over_a_still_drawing_is_never_frozen():
+    """A still drawing panned for longer than the hold limit: keys keep coming (no still run that would stop the
+    camera), at least one per hold limit, and none of them ends a hold."""
+    frames = _camera_clip(48.0, (100,), frames=24)  # one drawing for the whole clip, the camera moving
+    settings = TimingSettings(factor=2, dedupe=DedupeMode.camera)
+    keys = list(select_keys(((frame, frame.index == 0) for frame in frames), settings))
+    times = [key.frame.time for key in keys]
+    assert not any(key.ends_hold for key in keys)
+    assert max(b - a for a, b in zip(times, times[1:])) <= settings.hold_limit + Fraction(1, 24)
+    assert len(keys) >= 3

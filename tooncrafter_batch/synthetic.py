@@ -39,6 +39,7 @@ class CartoonSpec:
     seed: int = 0
     cut_at_frame: int | None = None  # first frame of the second shot
     hold_pattern: tuple[int, ...] = ()
+    camera_pan: float = 0.0  # pixels per second the camera moves right, on ones (whatever the hold pattern)
     with_audio: bool = True
     sample_rate: int = 48000
 
@@ -126,7 +127,8 @@ _SHOTS: tuple[tuple[_Character, ...], ...] = (
 def render_frame(spec: CartoonSpec, time: float | Fraction) -> np.ndarray:
     """The picture at `time` seconds (any time, not only frame times): RGB uint8 (height, width, 3).
 
-    With a hold pattern the picture is the drawing of `drawing_time(spec, time)`.
+    With a hold pattern the picture is the drawing of `drawing_time(spec, time)`; a camera pan then moves the whole
+    picture by `camera_pan` pixels per second of `time` itself (the camera moves on ones over held drawings).
     """
     shot, shot_time = _shot_at(spec, drawing_time(spec, time))
     frame = _background(spec.width, spec.height, spec.seed, shot).copy()
@@ -135,6 +137,11 @@ def render_frame(spec: CartoonSpec, time: float | Fraction) -> np.ndarray:
         points = _place(character.outline, character.pose(float(shot_time)), spec)
         cv2.fillPoly(frame, [points], character.colour, cv2.LINE_AA, _SUBPIXEL_BITS)
         cv2.polylines(frame, [points], True, (0, 0, 0), thickness, cv2.LINE_AA, _SUBPIXEL_BITS)
+    if spec.camera_pan:
+        _, camera_time = _shot_at(spec, Fraction(time))
+        shift = np.float32([[1, 0, -spec.camera_pan * float(camera_time)], [0, 1, 0]])  # the view moves right
+        frame = cv2.warpAffine(frame, shift, (spec.width, spec.height), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REFLECT_101)
     return frame
 
 

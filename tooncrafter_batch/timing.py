@@ -10,6 +10,7 @@ the drawing stays still until then.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from enum import Enum
 from fractions import Fraction
 from typing import Iterable, Iterator
@@ -24,6 +25,13 @@ from .errors import SettingsError
 class DedupeMode(str, Enum):
     auto = "auto"
     off = "off"
+    camera = "camera"  # auto, and a drawing held under a camera pan or shake on ones counts as held too
+
+
+class HoldMatch(Enum):
+    new = "new"  # a new drawing
+    same = "same"  # the same drawing, in the same place
+    moved = "moved"  # the same drawing, the whole picture shifted (a camera move)
 
 
 @dataclass(frozen=True)
@@ -96,20 +104,59 @@ class Key:
 
 
 class HoldDetector:
-    """Says whether a frame shows the same drawing as the last distinct one (robust to compression noise)."""
+    """Says whether a frame shows the same drawing as the last distinct one (robust to compression noise).
+
+    With `follow_camera`, a frame that matches the last distinct drawing once the whole picture is shifted back
+    (phase correlation of the thumbnails, then the same test inside the part both frames show) is `moved`.
+    """
 
     _THUMB_WIDTH = 160
+    _LARGEST_SHIFT = 0.25  # of the thumbnail's width or height; a larger shift is not taken as a camera move
+    _SMALLEST_SHIFT = 0.1  # thumbnail pixels; below this the plain comparison already said no
 
-    def __init__(self, threshold: float):
+    def __init__(self, threshold: float, follow_camera: bool = False):
         self._threshold = threshold
+        self._follow_camera = follow_camera
         self._reference: np.ndarray | None = None
 
     def is_same_drawing(self, image: np.ndarray) -> bool:
+        return self.match(image) is HoldMatch.same
+
+    def match(self, image: np.ndarray) -> HoldMatch:
+        """How `image` relates to the last distinct drawing; a new drawing becomes the reference."""
         thumb = self._thumbnail(image)
-        same = self._reference is not None and float(np.abs(thumb - self._reference).max()) <= self._threshold
-        if not same:
-            self._reference = thumb
-        return same
+        if self._reference is not None:
+            if float(np.abs(thumb - self._reference).max()) <= self._threshold:
+                return HoldMatch.same
+            if self._follow_camera and self._same_when_shifted_back(thumb):
+                return HoldMatch.moved
+        self._reference = thumb
+        return HoldMatch.new
+
+    def _same_when_shifted_back(self, thumb: np.ndarray) -> bool:
+        """Phase correlation finds the shift, ECC refines it to a fraction of a pixel; the test then runs on both
+        thumbnails blurred once more (sigma 1), which absorbs the resampling error at sharp lines (up to ~14 levels
+        at half-pixel shifts) while a real change (a moved limb, ~75 levels) stays far above the threshold."""
+        height, width = thumb.shape
+        # copies: OpenCV multiplies its inputs by the window in place
+        (shift_x, shift_y), _ = cv2.phaseCorrelate(self._reference.copy(), thumb.copy(), _hanning(width, height))
+        if abs(shift_x) > self._LARGEST_SHIFT * width or abs(shift_y) > self._LARGEST_SHIFT * height:
+            return False
+        warp = np.float32([[1, 0, shift_x], [0, 1, shift_y]])  # thumb at reference + shift
+        try:
+            _, warp = cv2.findTransformECC(self._reference, thumb, warp, cv2.MOTION_TRANSLATION, _ECC_STOP, None, 1)
+        except cv2.error:  # no convergence (flat pictures): keep the phase correlation's shift
+            pass
+        shift_x, shift_y = float(warp[0, 2]), float(warp[1, 2])
+        if max(abs(shift_x), abs(shift_y)) < self._SMALLEST_SHIFT:
+            return False  # no camera move: the plain comparison has already said no
+        aligned = cv2.warpAffine(thumb, warp, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+        margin_x, margin_y = int(np.ceil(abs(shift_x))) + 2, int(np.ceil(abs(shift_y))) + 2
+        if width <= 2 * margin_x or height <= 2 * margin_y:
+            return False
+        inside = (slice(margin_y, height - margin_y), slice(margin_x, width - margin_x))
+        difference = cv2.GaussianBlur(aligned, (0, 0), 1.0) - cv2.GaussianBlur(self._reference, (0, 0), 1.0)
+        return float(np.abs(difference[inside]).max()) <= self._threshold
 
     def restart(self, image: np.ndarray) -> None:
         self._reference = self._thumbnail(image)
@@ -126,21 +173,36 @@ class HoldDetector:
         return cv2.GaussianBlur(luma, (3, 3), 0)
 
 
+_ECC_STOP = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 30, 1e-4)
+
+
+@lru_cache(maxsize=8)
+def _hanning(width: int, height: int) -> np.ndarray:
+    """The window phase correlation needs so that the picture's borders do not bias the shift."""
+    return cv2.createHanningWindow((width, height), cv2.CV_32F)
+
+
 def select_keys(frames: Iterable[tuple[Frame, bool]], settings: TimingSettings) -> Iterator[Key]:
     """Keyframes from (frame, starts_shot) in decode order. Without dedupe every frame is a key."""
     if settings.dedupe is DedupeMode.off:
         for frame, starts_shot in frames:
             yield Key(frame, starts_shot)
         return
-    holds = HoldDetector(settings.dedupe_threshold)
+    holds = HoldDetector(settings.dedupe_threshold, follow_camera=settings.dedupe is DedupeMode.camera)
     run_start: Frame | None = None
     last_seen: Frame | None = None
     for frame, starts_shot in frames:
         if starts_shot:
             holds.restart(frame.image)
-        elif holds.is_same_drawing(frame.image):
-            last_seen = frame
-            continue
+        else:
+            match = holds.match(frame.image)
+            # A drawing held under a moving camera is held only within the hold limit: a longer run is a pan over a
+            # still drawing, whose frames stay keys (a held run ending in a still key would freeze the pan).
+            if match is HoldMatch.same or (match is HoldMatch.moved and frame.time - run_start.time < settings.hold_limit):
+                last_seen = frame
+                continue
+            if match is HoldMatch.moved:
+                holds.restart(frame.image)
         if run_start is not None and last_seen is not run_start and last_seen.time - run_start.time >= settings.hold_limit:
             yield Key(last_seen, ends_hold=True)
         yield Key(frame, starts_shot)

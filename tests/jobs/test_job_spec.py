@@ -86,7 +86,7 @@ def test_model_paths_are_relative_to_the_job_file():
                  id="encoder-key"),
     pytest.param("inputs: [a]\noutput: o\nfactor: 4\nscenes: {threshold: 0}\n", 4,
                  "scenes: scene threshold must be in (0, 255]", id="threshold"),
-    pytest.param("inputs: [a]\noutput: o\nfactor: 4\ndedupe: maybe\n", 4, "dedupe: expected auto or off",
+    pytest.param("inputs: [a]\noutput: o\nfactor: 4\ndedupe: maybe\n", 4, "dedupe: expected auto, camera or off",
                  id="dedupe"),
     pytest.param("inputs: [a]\noutput: o\nfactor: 4\nresources:\n  actors: 0\n", 5,
                  "resources.actors: must be at least 1", id="actors"),
@@ -117,3 +117,8 @@ def test_errors_name_field_and_line(text, line, message):
 def test_missing_job_file(tmp_path):
     with pytest.raises(JobSpecError, match="cannot read job file"):
         load_job(tmp_path / "nope.yaml")
+
+
+def test_dedupe_camera_is_a_job_setting():
+    job = parse_job(MINIMAL + "dedupe: camera\n", JOB)
+    assert job.settings_for("a.mp4").timing.dedupe is DedupeMode.camera

@@ -306,7 +306,7 @@ class _Document:
         if isinstance(value, bool):  # YAML 1.1 reads a bare `off` as false
             return DedupeMode.auto if value else DedupeMode.off
         if value not in {mode.value for mode in DedupeMode}:
-            raise self.error(path, f"expected auto or off, got {value!r}")
+            raise self.error(path, f"expected auto, camera or off, got {value!r}")
         return DedupeMode(value)
 
     def _template(self, path: tuple) -> str:
