@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/camera_holds.py [--frames 48] [--factor 2]
 
 Renders synthetic cartoons (320x180, 24 fps) whose characters are held on twos, threes or a 1-2-3 mix while the
-camera pans at several speeds (every frame), upscales each with the flow backend and each dedupe mode, and scores
+camera pans at several speeds or shakes (every frame), upscales each with the flow backend and each dedupe mode, and scores
 the output frames against the same scene rendered on ones at the output times (the motion an animator would want:
 characters and camera both moving on every frame). Frames after the last drawing's start are left out (nothing to
 move toward there). Prints a markdown table of mean PSNR and how many keyframes each mode used.
@@ -25,7 +25,9 @@ from tooncrafter_batch.pipeline import UpscaleSettings, Upscaler
 from tooncrafter_batch.synthetic import CartoonSpec, drawing_starts, render_frame, render_frames
 from tooncrafter_batch.timing import DedupeMode, TimingSettings
 
-CASES = [((2,), 0.0), ((2,), 24.0), ((2,), 48.0), ((2,), 120.0), ((3,), 48.0), ((1, 2, 3), 48.0), ((2,), -60.0)]
+# (hold pattern, pan px/s, shake px)
+CASES = [((2,), 0.0, 0.0), ((2,), 24.0, 0.0), ((2,), 48.0, 0.0), ((2,), 120.0, 0.0), ((3,), 48.0, 0.0),
+         ((1, 2, 3), 48.0, 0.0), ((2,), -60.0, 0.0), ((2,), 0.0, 4.0), ((2,), 48.0, 3.0)]
 MODES = (DedupeMode.off, DedupeMode.auto, DedupeMode.camera)
 
 
@@ -34,15 +36,15 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=48)
     parser.add_argument("--factor", type=int, default=2)
     args = parser.parse_args()
-    print("| holds | pan px/s | " + " | ".join(f"{mode.value} PSNR" for mode in MODES) + " | camera - auto |")
-    print("|---|---|" + "---|" * (len(MODES) + 1))
+    print("| holds | pan px/s | shake px | " + " | ".join(f"{mode.value} PSNR" for mode in MODES) + " | camera - auto |")
+    print("|---|---|---|" + "---|" * (len(MODES) + 1))
     gains = []
-    for hold_pattern, pan in CASES:
+    for hold_pattern, pan, shake in CASES:
         spec = CartoonSpec(width=320, height=180, num_frames=args.frames, hold_pattern=hold_pattern, camera_pan=pan,
-                           with_audio=False)
+                           camera_shake=shake, with_audio=False)
         scores = score_modes(spec, args.factor)
         gains.append(scores[DedupeMode.camera] - scores[DedupeMode.auto])
-        print(f"| {'-'.join(map(str, hold_pattern))} | {pan:g} | "
+        print(f"| {'-'.join(map(str, hold_pattern))} | {pan:g} | {shake:g} | "
               + " | ".join(f"{scores[mode]:.2f}" for mode in MODES) + f" | {gains[-1]:+.2f} |", flush=True)
     print(f"\nmean camera - auto: {np.mean(gains):+.2f} dB")
 

@@ -102,17 +102,18 @@ def test_dedupe_off_keeps_every_frame():
     assert [index for index, _, _ in keys] == [0, 1, 2, 3]
 
 
-def _camera_clip(pan: float, hold_pattern: tuple[int, ...], frames: int = 16) -> list[Frame]:
+def _camera_clip(pan: float, hold_pattern: tuple[int, ...], frames: int = 16, shake: float = 0.0) -> list[Frame]:
     from tooncrafter_batch.synthetic import CartoonSpec, render_frame
 
-    spec = CartoonSpec(width=320, height=180, camera_pan=pan, hold_pattern=hold_pattern)
+    spec = CartoonSpec(width=320, height=180, camera_pan=pan, camera_shake=shake, hold_pattern=hold_pattern)
     return [Frame(index, Fraction(index, 24), render_frame(spec, Fraction(index, 24))) for index in range(frames)]
 
 
+# The shot's first drawing is always "n": how the camera moved into it is not known yet.
 @pytest.mark.parametrize("pan, hold_pattern, expected", [
-    pytest.param(48.0, (2,), "nm" * 8, id="twos-under-a-pan"),
-    pytest.param(-100.0, (3,), "nmm" * 5 + "n", id="threes-under-a-fast-pan-the-other-way"),
-    pytest.param(13.0, (2,), "nm" * 8, id="twos-under-a-sub-pixel-pan"),
+    pytest.param(48.0, (2,), "nn" + "nm" * 7, id="twos-under-a-pan"),
+    pytest.param(-100.0, (3,), "nnm" + "nmm" * 4 + "n", id="threes-under-a-fast-pan-the-other-way"),
+    pytest.param(13.0, (2,), "nn" + "nm" * 7, id="twos-under-a-sub-pixel-pan"),
     pytest.param(48.0, (), "n" * 16, id="ones-under-a-pan"),
     pytest.param(0.0, (2,), "ns" * 8, id="twos-without-a-camera"),
 ])
@@ -129,7 +130,7 @@ def test_camera_dedupe_keys_each_drawing_once_under_a_pan():
     frames = _camera_clip(48.0, (2,))
     keys = list(select_keys(((frame, frame.index == 0) for frame in frames),
                             TimingSettings(factor=2, dedupe=DedupeMode.camera)))
-    assert [key.frame.index for key in keys] == list(range(0, 16, 2))
+    assert [key.frame.index for key in keys] == [0, 1, *range(2, 16, 2)]  # the first drawing: camera not known yet
     auto = list(select_keys(((frame, frame.index == 0) for frame in frames), TimingSettings(factor=2)))
     assert len(auto) == 16  # without following the camera every panned frame looks new
 
@@ -144,3 +145,14 @@ def test_a_long_pan_over_a_still_drawing_is_never_frozen():
     assert not any(key.ends_hold for key in keys)
     assert max(b - a for a, b in zip(times, times[1:])) <= settings.hold_limit + Fraction(1, 24)
     assert len(keys) >= 3
+
+
+@pytest.mark.parametrize("hold_pattern", [(2,), (4,)])
+def test_a_camera_shake_over_held_drawings_keeps_every_frame(hold_pattern):
+    """The camera swinging back and forth (4 px on even frames one way, odd frames the other) over drawings held
+    on twos or fours: the frames are the same drawings shifted, but the shake is part of the shot, so every frame
+    stays a key instead of being smoothed away."""
+    frames = _camera_clip(0.0, hold_pattern, shake=4.0)
+    keys = list(select_keys(((frame, frame.index == 0) for frame in frames),
+                            TimingSettings(factor=2, dedupe=DedupeMode.camera)))
+    assert [key.frame.index for key in keys] == list(range(16))

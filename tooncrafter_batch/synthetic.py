@@ -40,6 +40,7 @@ class CartoonSpec:
     cut_at_frame: int | None = None  # first frame of the second shot
     hold_pattern: tuple[int, ...] = ()
     camera_pan: float = 0.0  # pixels per second the camera moves right, on ones (whatever the hold pattern)
+    camera_shake: float = 0.0  # pixels the camera swings left and right of its path, a full swing every 2 frames
     with_audio: bool = True
     sample_rate: int = 48000
 
@@ -128,7 +129,8 @@ def render_frame(spec: CartoonSpec, time: float | Fraction) -> np.ndarray:
     """The picture at `time` seconds (any time, not only frame times): RGB uint8 (height, width, 3).
 
     With a hold pattern the picture is the drawing of `drawing_time(spec, time)`; a camera pan then moves the whole
-    picture by `camera_pan` pixels per second of `time` itself (the camera moves on ones over held drawings).
+    picture by `camera_pan` pixels per second of `time` itself (the camera moves on ones over held drawings), and a
+    shake swings it by up to `camera_shake` pixels, one way on even frames and the other way on odd ones.
     """
     shot, shot_time = _shot_at(spec, drawing_time(spec, time))
     frame = _background(spec.width, spec.height, spec.seed, shot).copy()
@@ -137,9 +139,10 @@ def render_frame(spec: CartoonSpec, time: float | Fraction) -> np.ndarray:
         points = _place(character.outline, character.pose(float(shot_time)), spec)
         cv2.fillPoly(frame, [points], character.colour, cv2.LINE_AA, _SUBPIXEL_BITS)
         cv2.polylines(frame, [points], True, (0, 0, 0), thickness, cv2.LINE_AA, _SUBPIXEL_BITS)
-    if spec.camera_pan:
+    if spec.camera_pan or spec.camera_shake:
         _, camera_time = _shot_at(spec, Fraction(time))
-        shift = np.float32([[1, 0, -spec.camera_pan * float(camera_time)], [0, 1, 0]])  # the view moves right
+        swing = spec.camera_shake * math.cos(math.pi * float(camera_time * Fraction(spec.frame_rate)))
+        shift = np.float32([[1, 0, -spec.camera_pan * float(camera_time) - swing], [0, 1, 0]])  # view moves right
         frame = cv2.warpAffine(frame, shift, (spec.width, spec.height), flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_REFLECT_101)
     return frame

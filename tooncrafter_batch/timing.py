@@ -106,18 +106,22 @@ class Key:
 class HoldDetector:
     """Says whether a frame shows the same drawing as the last distinct one (robust to compression noise).
 
-    With `follow_camera`, a frame that matches the last distinct drawing once the whole picture is shifted back
-    (phase correlation of the thumbnails, then the same test inside the part both frames show) is `moved`.
+    With `follow_camera`, a frame that matches the last distinct drawing once the whole picture is shifted back is
+    `moved`, if the camera pans: it shifted the same way on the way into this drawing and keeps going that way. A
+    shake (the camera going back and forth) is left alone: its frames are new drawings here.
     """
 
     _THUMB_WIDTH = 160
-    _LARGEST_SHIFT = 0.25  # of the thumbnail's width or height; a larger shift is not taken as a camera move
-    _SMALLEST_SHIFT = 0.1  # thumbnail pixels; below this the plain comparison already said no
 
     def __init__(self, threshold: float, follow_camera: bool = False):
         self._threshold = threshold
         self._follow_camera = follow_camera
         self._reference: np.ndarray | None = None
+        self._previous: np.ndarray | None = None  # thumbnail of the frame before the one being matched
+        self._step: tuple[float, float] | None = None  # camera shift from the previous frame to the last one matched
+        self._entry_step: tuple[float, float] | None = None  # camera shift into the reference (None: unknown)
+        self._run_shift = (0.0, 0.0)  # shift of this run's last `moved` frame from the reference
+        self._last: np.ndarray | None = None
 
     def is_same_drawing(self, image: np.ndarray) -> bool:
         return self.match(image) is HoldMatch.same
@@ -125,41 +129,56 @@ class HoldDetector:
     def match(self, image: np.ndarray) -> HoldMatch:
         """How `image` relates to the last distinct drawing; a new drawing becomes the reference."""
         thumb = self._thumbnail(image)
-        if self._reference is not None:
-            if float(np.abs(thumb - self._reference).max()) <= self._threshold:
-                return HoldMatch.same
-            if self._follow_camera and self._same_when_shifted_back(thumb):
-                return HoldMatch.moved
-        self._reference = thumb
-        return HoldMatch.new
-
-    def _same_when_shifted_back(self, thumb: np.ndarray) -> bool:
-        """Phase correlation finds the shift, ECC refines it to a fraction of a pixel; the test then runs on both
-        thumbnails blurred once more (sigma 1), which absorbs the resampling error at sharp lines (up to ~14 levels
-        at half-pixel shifts) while a real change (a moved limb, ~75 levels) stays far above the threshold."""
-        height, width = thumb.shape
-        # copies: OpenCV multiplies its inputs by the window in place
-        (shift_x, shift_y), _ = cv2.phaseCorrelate(self._reference.copy(), thumb.copy(), _hanning(width, height))
-        if abs(shift_x) > self._LARGEST_SHIFT * width or abs(shift_y) > self._LARGEST_SHIFT * height:
-            return False
-        warp = np.float32([[1, 0, shift_x], [0, 1, shift_y]])  # thumb at reference + shift
+        self._last = thumb
         try:
-            _, warp = cv2.findTransformECC(self._reference, thumb, warp, cv2.MOTION_TRANSLATION, _ECC_STOP, None, 1)
-        except cv2.error:  # no convergence (flat pictures): keep the phase correlation's shift
-            pass
-        shift_x, shift_y = float(warp[0, 2]), float(warp[1, 2])
-        if max(abs(shift_x), abs(shift_y)) < self._SMALLEST_SHIFT:
-            return False  # no camera move: the plain comparison has already said no
+            if self._reference is not None:
+                if float(np.abs(thumb - self._reference).max()) <= self._threshold:
+                    return HoldMatch.same
+                if self._follow_camera:
+                    self._step = None if self._previous is None else camera_shift(self._previous, thumb)
+                    if self._held_under_pan(thumb):
+                        return HoldMatch.moved
+            self._start_run(thumb, self._step if self._follow_camera else None)
+            return HoldMatch.new
+        finally:
+            self._previous = thumb
+
+    def promote(self) -> None:
+        """Make the frame just matched `moved` the new reference (its run was cut short by the caller)."""
+        self._start_run(self._last, self._step)
+
+    def restart(self, image: np.ndarray) -> None:
+        """A new shot begins with `image`: it is the reference, with no camera motion known."""
+        thumb = self._thumbnail(image)
+        self._start_run(thumb, None)
+        self._previous = self._last = thumb
+
+    def _start_run(self, thumb: np.ndarray, entry_step: tuple[float, float] | None) -> None:
+        self._reference, self._entry_step, self._run_shift = thumb, entry_step, (0.0, 0.0)
+
+    def _held_under_pan(self, thumb: np.ndarray) -> bool:
+        """The same drawing shifted by the camera, which entered this drawing moving the same way and moves on.
+
+        The test runs on both thumbnails blurred once more (sigma 1): that absorbs the resampling error at sharp
+        lines (up to ~14 levels at half-pixel shifts) while a real change (a moved limb, ~75 levels) stays far
+        above the threshold."""
+        if self._entry_step is None:
+            return False  # the camera's motion into this drawing is unknown (first drawing of a shot)
+        shift = camera_shift(self._reference, thumb)
+        if shift is None or not _same_way(self._entry_step, shift) or not _moves_on(self._run_shift, shift):
+            return False
+        height, width = thumb.shape
+        warp = np.float32([[1, 0, shift[0]], [0, 1, shift[1]]])  # thumb sampled at reference + shift
         aligned = cv2.warpAffine(thumb, warp, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
-        margin_x, margin_y = int(np.ceil(abs(shift_x))) + 2, int(np.ceil(abs(shift_y))) + 2
+        margin_x, margin_y = int(np.ceil(abs(shift[0]))) + 2, int(np.ceil(abs(shift[1]))) + 2
         if width <= 2 * margin_x or height <= 2 * margin_y:
             return False
         inside = (slice(margin_y, height - margin_y), slice(margin_x, width - margin_x))
         difference = cv2.GaussianBlur(aligned, (0, 0), 1.0) - cv2.GaussianBlur(self._reference, (0, 0), 1.0)
-        return float(np.abs(difference[inside]).max()) <= self._threshold
-
-    def restart(self, image: np.ndarray) -> None:
-        self._reference = self._thumbnail(image)
+        if float(np.abs(difference[inside]).max()) > self._threshold:
+            return False
+        self._run_shift = shift
+        return True
 
     def _thumbnail(self, image: np.ndarray) -> np.ndarray:
         # Area-averaged luma at about 160 px wide, lightly blurred: compression noise averages out while a real
@@ -174,12 +193,46 @@ class HoldDetector:
 
 
 _ECC_STOP = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 30, 1e-4)
+_LARGEST_SHIFT = 0.25  # of the thumbnail's width or height; a larger shift is not taken as a camera move
+_SMALLEST_SHIFT = 0.1  # thumbnail pixels; below this the plain comparison already said no
 
 
 @lru_cache(maxsize=8)
 def _hanning(width: int, height: int) -> np.ndarray:
     """The window phase correlation needs so that the picture's borders do not bias the shift."""
     return cv2.createHanningWindow((width, height), cv2.CV_32F)
+
+
+def camera_shift(reference: np.ndarray, picture: np.ndarray) -> tuple[float, float] | None:
+    """How far the whole `picture` is shifted from `reference` (thumbnails, pixels, x and y): phase correlation,
+    refined to a fraction of a pixel by ECC. None when the shift is too large to be a camera move between frames
+    (a quarter of the picture) or too small to be one (a tenth of a pixel)."""
+    height, width = picture.shape
+    # copies: OpenCV multiplies its inputs by the window in place
+    (shift_x, shift_y), _ = cv2.phaseCorrelate(reference.copy(), picture.copy(), _hanning(width, height))
+    if abs(shift_x) > _LARGEST_SHIFT * width or abs(shift_y) > _LARGEST_SHIFT * height:
+        return None
+    warp = np.float32([[1, 0, shift_x], [0, 1, shift_y]])
+    try:
+        _, warp = cv2.findTransformECC(reference, picture, warp, cv2.MOTION_TRANSLATION, _ECC_STOP, None, 1)
+    except cv2.error:  # no convergence (flat pictures): keep the phase correlation's shift
+        pass
+    shift = (float(warp[0, 2]), float(warp[1, 2]))
+    return None if max(abs(shift[0]), abs(shift[1])) < _SMALLEST_SHIFT else shift
+
+
+def _moves_on(before: tuple[float, float], now: tuple[float, float]) -> bool:
+    """Whether the shift `now` goes further the way `before` went (any shift goes on from no shift)."""
+    length = float(np.hypot(*before))
+    if length == 0.0:
+        return True
+    return (before[0] * now[0] + before[1] * now[1]) / length > length
+
+
+def _same_way(entry: tuple[float, float], shift: tuple[float, float]) -> bool:
+    """Whether a held drawing's shift goes the way the camera came in; an entry step under half a thumbnail pixel
+    (measured across a change of drawing, so the moving characters can sway it) does not count against it."""
+    return entry[0] * shift[0] + entry[1] * shift[1] > 0.0 or float(np.hypot(*entry)) < 0.5
 
 
 def select_keys(frames: Iterable[tuple[Frame, bool]], settings: TimingSettings) -> Iterator[Key]:
@@ -196,13 +249,13 @@ def select_keys(frames: Iterable[tuple[Frame, bool]], settings: TimingSettings) 
             holds.restart(frame.image)
         else:
             match = holds.match(frame.image)
-            # A drawing held under a moving camera is held only within the hold limit: a longer run is a pan over a
-            # still drawing, whose frames stay keys (a held run ending in a still key would freeze the pan).
+            # A drawing held under a panning camera is one key only within the hold limit: a longer pan over a
+            # still drawing keeps its frames as keys (a held run ending in a still key would freeze the pan).
             if match is HoldMatch.same or (match is HoldMatch.moved and frame.time - run_start.time < settings.hold_limit):
                 last_seen = frame
                 continue
             if match is HoldMatch.moved:
-                holds.restart(frame.image)
+                holds.promote()
         if run_start is not None and last_seen is not run_start and last_seen.time - run_start.time >= settings.hold_limit:
             yield Key(last_seen, ends_hold=True)
         yield Key(frame, starts_shot)
