@@ -25,7 +25,7 @@ from .errors import SettingsError
 class DedupeMode(str, Enum):
     auto = "auto"
     off = "off"
-    camera = "camera"  # auto, and a drawing held under a camera pan or shake on ones counts as held too
+    camera = "camera"  # auto, and a drawing held while the camera pans on ones counts as held too
 
 
 class HoldMatch(Enum):

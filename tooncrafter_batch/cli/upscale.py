@@ -51,7 +51,7 @@ def upscale_fps(
     workers: Annotated[Optional[int], typer.Option(min=1, help="Parallel backend instances (threads locally, actors on Ray). Default: one thread per CPU core (up to 4) for flow run locally, else 1.")] = None,
     ray_address: Annotated[Optional[str], typer.Option(help="Join this existing Ray cluster instead of starting one.")] = None,
     scene_threshold: Annotated[float, typer.Option(help="Scene-cut sensitivity (PySceneDetect ContentDetector); lower finds more cuts.")] = SceneSettings.threshold,
-    dedupe: Annotated[DedupeMode, typer.Option(help="Held drawings: auto re-times frames drawn on twos/threes between distinct drawings; camera does that also for drawings held under a camera pan or shake on ones (within 1/3 s); off treats every frame as a keyframe.")] = _DEFAULT_TIMING.dedupe,
+    dedupe: Annotated[DedupeMode, typer.Option(help="Held drawings: auto re-times frames drawn on twos/threes between distinct drawings; camera does that also for drawings held while the camera pans on ones (within 1/3 s; a shake keeps its frames); off treats every frame as a keyframe.")] = _DEFAULT_TIMING.dedupe,
     dedupe_threshold: Annotated[float, typer.Option(help="Largest local luma change (0..255) that still counts as the same drawing.")] = _DEFAULT_TIMING.dedupe_threshold,
     codec: Annotated[str, typer.Option(help="Video codec of the output.")] = _DEFAULT_ENCODER.codec,
     crf: Annotated[int, typer.Option(help="Constant rate factor (quality; lower is better).")] = _DEFAULT_ENCODER.crf,
