@@ -180,3 +180,71 @@ def test_whole_tiny_model_from_fp16_safetensors_gives_close_outputs(tiny_model_f
         video = target.first_stage_model.decode_video(golden_vae_decode["z_scaled"], references)
     error = (video - golden_vae_decode["decoded_16"]).abs().max().item()
     assert 0 < error < 0.05  # fp16-rounded weights: close to the fp32 result, but not bit-identical
+
+
+def _lightning_like_classes(monkeypatch):
+    """Classes that pickle as pytorch_lightning / omegaconf objects, as a Lightning trainer's checkpoint holds them
+    (the packages are not installed here; fake modules exist only while the checkpoint is written)."""
+    import sys
+    import types
+
+    callback_module = types.ModuleType("pytorch_lightning.callbacks.model_checkpoint")
+    parsing_module = types.ModuleType("pytorch_lightning.utilities.parsing")
+    config_module = types.ModuleType("omegaconf.dictconfig")
+
+    class ModelCheckpoint:
+        def __init__(self):
+            self.best_model_path, self.monitor = "/train/epoch=7.ckpt", "val/loss"
+
+    class AttributeDict(dict):
+        pass
+
+    class DictConfig:
+        def __init__(self):
+            self._content = {"model": {"channels": 320}}
+
+    for module, cls in ((callback_module, ModelCheckpoint), (parsing_module, AttributeDict),
+                        (config_module, DictConfig)):
+        cls.__module__, cls.__qualname__ = module.__name__, cls.__name__
+        setattr(module, cls.__name__, cls)
+        parts = module.__name__.split(".")
+        for depth in range(1, len(parts)):  # the parent packages, so that pickle can import the module
+            parent = ".".join(parts[:depth])
+            if parent not in sys.modules:
+                monkeypatch.setitem(sys.modules, parent, types.ModuleType(parent))
+        monkeypatch.setitem(sys.modules, module.__name__, module)
+    return ModelCheckpoint, AttributeDict, DictConfig
+
+
+@pytest.mark.parametrize("writer", [
+    pytest.param(lambda obj, path: torch.save(obj, path), id="zip-torch-save"),
+    pytest.param(lambda obj, path: torch.save(obj, path, _use_new_zipfile_serialization=False), id="legacy-torch-save"),
+])
+def test_a_lightning_training_checkpoint_loads_with_its_bookkeeping_inert(tmp_path, monkeypatch, writer):
+    """A trainer's checkpoint: weights under `state_dict`, plus callback objects and hyper-parameters whose classes
+    are not installed here. The weights load; the rest is read as inert stand-ins (no import, no code)."""
+    source, target = _filled(1), _filled(2)
+    path = tmp_path / "model.ckpt"
+    with monkeypatch.context() as patch:
+        ModelCheckpoint, AttributeDict, DictConfig = _lightning_like_classes(patch)
+        hyper = AttributeDict(lr=1e-5, config=DictConfig())
+        writer({"state_dict": source.state_dict(), "epoch": 7, "hyper_parameters": hyper,
+                "callbacks": {"ModelCheckpoint": ModelCheckpoint()}}, path)
+    with pytest.raises(pickle.UnpicklingError):  # what the plain weights-only load says about this file
+        torch.load(path, weights_only=True)
+    report = load_checkpoint(target, path)
+    assert report.is_match
+    _assert_same_state(source, target)
+    assert verify_checkpoint(path, state_dict_layout(source)).is_match
+
+
+def test_bookkeeping_beside_code_is_still_refused_without_running_it(tmp_path, monkeypatch):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "mixed.ckpt"
+    with monkeypatch.context() as patch:
+        ModelCheckpoint, _, _ = _lightning_like_classes(patch)
+        torch.save({"state_dict": _filled(1).state_dict(), "callbacks": [ModelCheckpoint()],
+                    "extra": _Payload(marker)}, path)
+    with pytest.raises(CheckpointError, match=r"refusing .*mixed\.ckpt.*io\.open.*nothing in it was run"):
+        load_checkpoint(_filled(2), path)
+    assert not marker.exists()

@@ -1,7 +1,8 @@
 """Reading, checking and converting model checkpoints without ever running pickled code.
 
 `.ckpt`/`.pt`/`.pth` files are PyTorch pickles read with `torch.load(weights_only=True)`: a file that needs
-anything beyond tensors and plain containers (a class, a function: code) is refused before any of it runs.
+anything beyond tensors and plain containers (a class, a function: code) is refused before any of it runs, except
+a training framework's bookkeeping (Lightning, OmegaConf objects beside the weights), read as inert stand-ins.
 `.safetensors` files hold tensors only. The reference's conventions (scripts/evaluation/funcs.py
 load_model_checkpoint): a Lightning dict with a `state_dict` key used as is; a DeepSpeed dict with a `module`
 key whose keys carry a `_forward_module.` prefix; legacy `framestride_embed` keys renamed to `fps_embedding`.
@@ -9,10 +10,12 @@ key whose keys carry a `_forward_module.` prefix; legacy `framestride_embed` key
 
 from __future__ import annotations
 
+import functools
 import os
 import pickle
 import pickletools
 import re
+import types
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,7 +147,11 @@ def _open_safetensors(path: Path):
 
 
 def _load_pickle(path: Path) -> object:
-    """torch.load with weights_only=True: only tensors and plain containers are rebuilt, no code runs."""
+    """torch.load with weights_only=True: only tensors and plain containers are rebuilt, no code runs.
+
+    A training checkpoint may also carry its trainer's bookkeeping (Lightning callbacks and hyper-parameters,
+    OmegaConf configs) beside the weights: those alone are read again with inert stand-ins in their place.
+    """
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
     try:
@@ -154,11 +161,79 @@ def _load_pickle(path: Path) -> object:
         if not names:  # not a pickle at all, or opcodes the safe unpickler does not know
             raise CheckpointError(f"{path} is not a readable PyTorch checkpoint (refused by the safe unpickler; "
                                   f"nothing in it was run)") from None
-        raise CheckpointError(f"refusing {path}: it holds pickled code or objects ({names}), not only tensors; "
-                              f"nothing in it was run. Use the official file or a .safetensors conversion") from None
+        if all(_is_bookkeeping(name) for name in names):
+            return _load_with_inert_bookkeeping(path)
+        raise CheckpointError(f"refusing {path}: it holds pickled code or objects ({', '.join(names)}), not only "
+                              f"tensors; nothing in it was run. Use the official file or a .safetensors "
+                              f"conversion") from None
     except (RuntimeError, EOFError, OSError, ValueError) as error:
         raise CheckpointError(f"{path} is not a readable PyTorch checkpoint "
                               f"({type(error).__name__}: {error})") from None
+
+
+# Packages whose objects training frameworks store beside the weights (callback states, hyper-parameters,
+# configs). In a checkpoint they are only ever data about the training run; they are replaced by inert stand-ins.
+BOOKKEEPING_PACKAGES = ("pytorch_lightning", "lightning", "lightning_fabric", "omegaconf")
+BOOKKEEPING_NAMES = ("argparse.Namespace", "pathlib.PosixPath", "pathlib.WindowsPath", "pathlib.Path")
+
+
+def _is_bookkeeping(name: str) -> bool:
+    return name.split(".")[0] in BOOKKEEPING_PACKAGES or name in BOOKKEEPING_NAMES
+
+
+class InertObject(dict):
+    """Stands in for a training framework's object in a checkpoint: keeps what it was given and runs nothing."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+        self.arguments = (args, kwargs)
+
+    def __setstate__(self, state) -> None:
+        self.state = state
+
+    def append(self, item) -> None:
+        self.setdefault("items", []).append(item)
+
+    def extend(self, items) -> None:
+        self.setdefault("items", []).extend(items)
+
+
+@functools.lru_cache(maxsize=None)
+def _inert_class(qualified_name: str) -> type:
+    module, _, name = qualified_name.rpartition(".")
+    return type(name, (InertObject,), {"__module__": module, "__qualname__": name})
+
+
+class _InertUnpickler(pickle.Unpickler):
+    """Rebuilds what torch's weights-only unpickler allows, bookkeeping classes as inert stand-ins, nothing else."""
+
+    def find_class(self, module: str, name: str):
+        qualified = f"{module}.{name}"
+        allowed = _weights_only_globals()
+        if qualified in allowed:
+            return allowed[qualified]
+        if _is_bookkeeping(qualified):
+            return _inert_class(qualified)
+        raise pickle.UnpicklingError(f"refused global {qualified}")
+
+
+def _weights_only_globals() -> dict:
+    from torch import _weights_only_unpickler
+
+    return _weights_only_unpickler._get_allowed_globals()
+
+
+_INERT_PICKLE = types.SimpleNamespace(__name__="toonbatch_inert_pickle", Unpickler=_InertUnpickler,
+                                      load=lambda file, **options: _InertUnpickler(file, **options).load(),
+                                      UnpicklingError=pickle.UnpicklingError)
+
+
+def _load_with_inert_bookkeeping(path: Path) -> object:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False, pickle_module=_INERT_PICKLE,
+                          mmap=_is_zip(path))
+    except pickle.UnpicklingError as error:
+        raise CheckpointError(f"refusing {path}: {error}; nothing in it was run") from None
 
 
 def _is_zip(path: Path) -> bool:
@@ -166,12 +241,14 @@ def _is_zip(path: Path) -> bool:
         return file.read(4) == b"PK\x03\x04"  # torch.save's default (zip) format; older files are raw pickles
 
 
-def _unsafe_globals(path: Path, error: Exception) -> str:
-    """The names of the globals the pickle wanted to import, found without unpickling."""
-    names = re.findall(r"GLOBAL ([\w.]+)", str(error))
+def _unsafe_globals(path: Path, error: Exception) -> list[str]:
+    """The names of the globals the pickle wants to import that the weights-only unpickler refuses, found
+    without unpickling (all of them, not only the first one the unpickler stopped at)."""
+    names = torch.serialization.get_unsafe_globals_in_checkpoint(path) if _is_zip(path) else _pickle_globals(path)
     if not names:
-        names = torch.serialization.get_unsafe_globals_in_checkpoint(path) if _is_zip(path) else _pickle_globals(path)
-    return ", ".join(dict.fromkeys(names))
+        names = re.findall(r"GLOBAL ([\w.]+)", str(error))
+    allowed = _weights_only_globals()
+    return [name for name in dict.fromkeys(names) if name not in allowed and "Storage" not in name]
 
 
 def _pickle_globals(path: Path) -> list[str]:
