@@ -84,7 +84,8 @@ def test_held_drawings_become_distinct_in_betweens(tmp_path):
     source = _png_folder(tmp_path / "in", frames)
     (tmp_path / "out").mkdir()
     settings = UpscaleSettings(TimingSettings(factor=2), input_fps=Fraction(24), backend=BackendSpec("blend"))
-    Upscaler(settings).run(source, tmp_path / "out")
+    result = Upscaler(settings).run(source, tmp_path / "out")
+    assert result.keyframes == 8  # 16 frames on twos: 8 drawings
     out = _read_pngs(tmp_path / "out")
     # Source frames 0 and 1 show the same drawing; with dedupe the outputs over them move toward drawing 2.
     distinct = {out[index].tobytes() for index in range(4)}

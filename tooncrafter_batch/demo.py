@@ -29,8 +29,9 @@ def main(folder: Path) -> Path:
         result = Upscaler(UpscaleSettings(TimingSettings(factor=4), overwrite=True), progress).run(source, output)
     finally:
         progress.close()
-    print(f"{result.frames_in} frames at {float(DEMO_SPEC.frame_rate):.3f} fps -> {result.frames_out} frames at "
-                  f"{float(result.output_rate):.3f} fps, {result.scenes} scenes, {result.seconds:.1f} s", file=sys.stderr)
+    print(f"{result.frames_in} frames ({result.keyframes} distinct drawings) at {float(DEMO_SPEC.frame_rate):.3f} fps -> "
+          f"{result.frames_out} frames at {float(result.output_rate):.3f} fps, {result.scenes} scenes, "
+          f"{result.seconds:.1f} s", file=sys.stderr)
     print(f"demo output: {output.resolve()}")
     return output
 

@@ -58,6 +58,7 @@ class UpscaleResult:
     seconds: float
     output_rate: Fraction
     warnings: tuple[str, ...] = ()
+    keyframes: int = 0  # source frames used as keyframes (with dedupe, the distinct drawings)
 
 
 def default_output_path(input_path: Path, timing: TimingSettings) -> Path:
@@ -102,13 +103,14 @@ class Upscaler:
             frames = execute_jobs(jobs, executor, self._batch_size(), self.progress)  # 5. interpolate
             frames_out, warnings = self._encode(source, output_path, output_rate, frames)  # 6. encode
         return UpscaleResult(input_path, output_path, counter.count, frames_out, counter.scenes,
-                             time.monotonic() - started, output_rate, tuple(warnings))
+                             time.monotonic() - started, output_rate, tuple(warnings), counter.keyframes)
 
     def _plan(self, counter: "_FrameCounter", source: VideoSource, output_rate: Fraction) -> Iterator[PairJob]:
         detector = CutDetector(self.settings.scenes, source.info.frame_rate)
         planner = SlotPlanner(output_rate)
         marked = counter.mark_cuts(detector)
         for key in select_keys(marked, self.settings.timing):
+            counter.keyframes += not key.ends_hold  # the end of a long hold repeats its drawing
             job = planner.add(key)
             if job is not None and job.slots:
                 yield job
@@ -190,6 +192,7 @@ class _FrameCounter:
         self._progress = progress
         self.count = 0
         self.scenes = 0
+        self.keyframes = 0
         self.first_time = Fraction(0)
         self.last_time = Fraction(0)
 

@@ -106,7 +106,7 @@ def upscale_fps(
     if not quiet:
         console.print(
             f"{result.frames_in} frames in -> {result.frames_out} out at {_rate(result.output_rate)} fps, "
-            f"{result.scenes} scene(s), {result.seconds:.1f} s: {result.output}", highlight=False)
+            f"{result.scenes} scene(s), {_drawings(result)}{result.seconds:.1f} s: {result.output}", highlight=False)
 
 
 def _resolve_output(input_path: Path, output: str | None, timing: TimingSettings) -> Path:
@@ -118,6 +118,11 @@ def _resolve_output(input_path: Path, output: str | None, timing: TimingSettings
         except OSError as error:
             raise OutputError(f"cannot create output folder {output}: {error.strerror}") from None
     return Path(output)
+
+
+def _drawings(result) -> str:
+    """How many keyframes the timing kept, when dedupe merged held frames ("" when every frame was one)."""
+    return "" if result.keyframes in (0, result.frames_in) else f"{result.keyframes} distinct drawings, "
 
 
 def _rate(rate) -> str:
