@@ -4,15 +4,16 @@ Every source frame is a keyframe unless held-drawing detection (`dedupe`) is on.
 "on threes" holds each drawing for several frames; with dedupe, each distinct drawing is one keyframe at the time it
 first appears, so the in-betweens spread the motion over the whole hold instead of stuttering. A cut always starts
 a new keyframe, and a hold longer than `hold_limit` is a deliberate pause: its last frame becomes a keyframe too, so
-the drawing stays still until then.
+the drawing stays still until then. `dedupe camera` also counts a drawing as held while the camera pans over it
+(the whole picture shifted, a little further each frame, the way the camera was already going).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from enum import Enum
 from fractions import Fraction
+from functools import lru_cache
 from typing import Iterable, Iterator
 
 import cv2
