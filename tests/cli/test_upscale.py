@@ -83,6 +83,14 @@ def test_parsing_errors_are_one_line_usage_errors(capsys, arguments, message):
     assert _one_line_error(err), err
 
 
+@pytest.mark.parametrize("arguments", [[], ["model"], ["sketch"]], ids=["toonbatch", "model", "sketch"])
+def test_a_bare_command_group_prints_its_help_and_nothing_else(capsys, arguments):
+    code = main(arguments)
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "Usage" in captured.out + captured.err and "error" not in captured.err
+
+
 def test_fps_not_above_input_rate_is_refused(small_cartoon, tmp_path, capsys):
     source, _ = small_cartoon
     code, err = _run(capsys, "upscale-fps", str(source), "--fps", "12", "-o", str(tmp_path / "o.mp4"), "--quiet")

@@ -52,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         if _is_click(error, "Abort"):
             print("toonbatch: aborted", file=sys.stderr)
             return 130
+        if _is_click(error, "NoArgsIsHelpError"):  # a bare command group: Typer has printed its help already
+            return error.exit_code
         if _is_click(error, "ClickException"):  # a usage error: missing argument, unknown option, bad value
             context = getattr(error, "ctx", None)
             command = context.command_path if context is not None else "toonbatch"
