@@ -156,3 +156,15 @@ def test_a_camera_shake_over_held_drawings_keeps_every_frame(hold_pattern):
     keys = list(select_keys(((frame, frame.index == 0) for frame in frames),
                             TimingSettings(factor=2, dedupe=DedupeMode.camera)))
     assert [key.frame.index for key in keys] == list(range(16))
+
+
+@pytest.mark.parametrize("size", [(1, 1), (2, 2), (3, 64), (9, 13)])
+def test_camera_dedupe_takes_tiny_pictures(size):
+    rng = np.random.default_rng(0)
+    frames = [Frame(index, Fraction(index, 24), rng.integers(0, 256, (*size, 3), dtype=np.uint8)) for index in range(4)]
+    frames += [Frame(4 + index, Fraction(4 + index, 24), np.full((*size, 3), 128, np.uint8)) for index in range(3)]
+    def keys(mode):
+        return [key.frame.index for key in select_keys(((frame, frame.index == 0) for frame in frames),
+                                                       TimingSettings(factor=2, dedupe=mode))]
+
+    assert keys(DedupeMode.camera) == keys(DedupeMode.auto)  # too small to search for a camera move: as auto

@@ -196,6 +196,7 @@ class HoldDetector:
 _ECC_STOP = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 30, 1e-4)
 _LARGEST_SHIFT = 0.25  # of the thumbnail's width or height; a larger shift is not taken as a camera move
 _SMALLEST_SHIFT = 0.1  # thumbnail pixels; below this the plain comparison already said no
+_SMALLEST_PICTURE = 8  # pixels a side; smaller thumbnails are not searched for camera moves
 
 
 @lru_cache(maxsize=8)
@@ -209,6 +210,8 @@ def camera_shift(reference: np.ndarray, picture: np.ndarray) -> tuple[float, flo
     refined to a fraction of a pixel by ECC. None when the shift is too large to be a camera move between frames
     (a quarter of the picture) or too small to be one (a tenth of a pixel)."""
     height, width = picture.shape
+    if min(height, width) < _SMALLEST_PICTURE:
+        return None
     # copies: OpenCV multiplies its inputs by the window in place
     (shift_x, shift_y), _ = cv2.phaseCorrelate(reference.copy(), picture.copy(), _hanning(width, height))
     if abs(shift_x) > _LARGEST_SHIFT * width or abs(shift_y) > _LARGEST_SHIFT * height:
