@@ -118,11 +118,10 @@ class HoldDetector:
         self._threshold = threshold
         self._follow_camera = follow_camera
         self._reference: np.ndarray | None = None
-        self._previous: np.ndarray | None = None  # thumbnail of the frame before the one being matched
+        self._previous: np.ndarray | None = None  # thumbnail of the last frame matched
         self._step: tuple[float, float] | None = None  # camera shift from the previous frame to the last one matched
         self._entry_step: tuple[float, float] | None = None  # camera shift into the reference (None: unknown)
         self._run_shift = (0.0, 0.0)  # shift of this run's last `moved` frame from the reference
-        self._last: np.ndarray | None = None
 
     def is_same_drawing(self, image: np.ndarray) -> bool:
         return self.match(image) is HoldMatch.same
@@ -130,7 +129,6 @@ class HoldDetector:
     def match(self, image: np.ndarray) -> HoldMatch:
         """How `image` relates to the last distinct drawing; a new drawing becomes the reference."""
         thumb = self._thumbnail(image)
-        self._last = thumb
         try:
             if self._reference is not None:
                 if float(np.abs(thumb - self._reference).max()) <= self._threshold:
@@ -146,13 +144,13 @@ class HoldDetector:
 
     def promote(self) -> None:
         """Make the frame just matched `moved` the new reference (its run was cut short by the caller)."""
-        self._start_run(self._last, self._step)
+        self._start_run(self._previous, self._step)
 
     def restart(self, image: np.ndarray) -> None:
         """A new shot begins with `image`: it is the reference, with no camera motion known."""
         thumb = self._thumbnail(image)
         self._start_run(thumb, None)
-        self._previous = self._last = thumb
+        self._previous = thumb
 
     def _start_run(self, thumb: np.ndarray, entry_step: tuple[float, float] | None) -> None:
         self._reference, self._entry_step, self._run_shift = thumb, entry_step, (0.0, 0.0)
