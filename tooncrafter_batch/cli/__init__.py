@@ -52,12 +52,12 @@ def main(argv: list[str] | None = None) -> int:
         if _is_click(error, "Abort"):
             print("toonbatch: aborted", file=sys.stderr)
             return 130
-        if _is_click(error, "NoArgsIsHelpError"):  # a bare command group: Typer has printed its help already
-            return error.exit_code
         if _is_click(error, "ClickException"):  # a usage error: missing argument, unknown option, bad value
-            context = getattr(error, "ctx", None)
-            command = context.command_path if context is not None else "toonbatch"
-            print(f"toonbatch: error: {error.format_message()} (see {command} --help)", file=sys.stderr)
+            message = error.format_message()
+            if message:  # empty for a bare command group, whose help Typer has printed already
+                context = getattr(error, "ctx", None)
+                command = context.command_path if context is not None else "toonbatch"
+                print(f"toonbatch: error: {message} (see {command} --help)", file=sys.stderr)
             return error.exit_code
         if debug:
             raise
