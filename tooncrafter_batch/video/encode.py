@@ -135,11 +135,11 @@ class VideoWriter:
 
     def _to_video_frame(self, image: np.ndarray) -> av.VideoFrame:
         context = self._stream.codec_context
-        matrix = context.colorspace if context.colorspace in _SWSCALE_MATRICES else None
         full_range = context.color_range == 2  # AVCOL_RANGE_JPEG
-        planes = rgb_to_planar_yuv(image, context.pix_fmt, matrix or 2, full_range)
+        planes = rgb_to_planar_yuv(image, context.pix_fmt, context.colorspace, full_range)
         if planes is not None:  # the common case, in a fraction of libswscale's time
             return av.VideoFrame.from_ndarray(planes, format=context.pix_fmt, channel_last=True)
+        matrix = context.colorspace if context.colorspace in _SWSCALE_MATRICES else None
         frame = av.VideoFrame.from_ndarray(image, format="rgb24")
         return frame.reformat(format=context.pix_fmt, dst_colorspace=matrix,
                               dst_color_range=2 if full_range else 1)
