@@ -163,7 +163,8 @@ class HoldDetector:
         above the threshold."""
         if self._entry_step is None:
             return False  # the camera's motion into this drawing is unknown (first drawing of a shot)
-        shift = camera_shift(self._reference, thumb)
+        # the step from the previous frame, just measured, is this shift when that frame was the reference
+        shift = self._step if self._previous is self._reference else camera_shift(self._reference, thumb)
         if shift is None or not _same_way(self._entry_step, shift) or not _moves_on(self._run_shift, shift):
             return False
         height, width = thumb.shape
