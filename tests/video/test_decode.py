@@ -144,3 +144,12 @@ def test_allow_partial_keeps_the_good_frames(tmp_path, silent_mkv):
     for frame, good in zip(frames, complete):
         assert frame.time == good.time
         assert psnr(frame.image, good.image) > 40  # same pictures, up to a concealed last frame
+
+
+def test_decoded_frames_own_their_memory_and_survive_a_second_decode(tone_clip):
+    held = [frame.image for frame in open_video(tone_clip).frames()]
+    assert all(image.base is None and image.flags.owndata and image.flags.writeable for image in held), \
+        "a frame that is a view can be changed by whoever owns the buffer (decoder, pool, reformatter)"
+    snapshot = [image.copy() for image in held]
+    again = [frame.image for frame in open_video(tone_clip).frames()]
+    assert all(np.array_equal(a, b) and np.array_equal(a, c) for a, b, c in zip(held, snapshot, again))

@@ -251,3 +251,35 @@ def test_write_clip_without_sound(tmp_path, small_frames):
     info = open_video(path).info
     assert (info.frame_rate, info.num_frames, info.has_audio) == (Fraction(12), 24, False)
     assert _leftovers(tmp_path) == ["clip.mkv"]
+
+
+def _cartoonish(width: int, height: int, count: int) -> list[np.ndarray]:
+    """Flat shapes moving over a gradient: content on which x264's mb-tree gave run-to-run differences."""
+    frames = []
+    for index in range(count):
+        image = gradient(width, height, shift=3 * index)
+        top, left = (index * 2) % max(1, height // 2), (index * 5) % max(1, width // 2)
+        image[top:top + height // 3, left:left + width // 4] = (250, 40, 60)
+        frames.append(image)
+    return frames
+
+
+@pytest.mark.parametrize("width, height", [(96, 64), (320, 180)])
+def test_the_same_frames_give_the_same_bytes_every_time(tmp_path, width, height):
+    """Same frames in, same file out (x264's mb-tree off, no random container UIDs), whatever else is in memory."""
+    images = _cartoonish(width, height, 24)
+    info = open_video(_reference_clip(tmp_path, images)).info
+    digests = set()
+    for attempt in range(4):
+        clutter = [np.random.default_rng(attempt).integers(0, 255, 50_000 * (attempt + 1), np.uint8)]  # noqa: F841
+        for suffix in (".mp4", ".mkv"):
+            path = tmp_path / f"run{attempt}{suffix}"
+            write_frames(path, info, Fraction(24), images)
+            digests.add((suffix, path.read_bytes()))
+    assert len(digests) == 2, "each container's bytes are the same on every run"
+
+
+def _reference_clip(folder: Path, images: list[np.ndarray]) -> Path:
+    path = folder / "reference.mp4"
+    write_clip(path, images[:2], Fraction(24))
+    return path

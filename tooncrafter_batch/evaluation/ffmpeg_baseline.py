@@ -23,6 +23,7 @@ import av
 import numpy as np
 
 from ..errors import BackendError
+from ..video.decode import owned_rgb
 from .protocols import Case, Clip
 
 FFMPEG_FILTERS = {
@@ -45,8 +46,7 @@ def require_ffmpeg() -> str:
 
 def through_yuv444p(frame: np.ndarray) -> np.ndarray:
     """An RGB uint8 frame after ffmpeg's rgb24 -> yuv444p -> rgb24 conversions around minterpolate."""
-    converted = av.VideoFrame.from_ndarray(frame, format="rgb24").reformat(format="yuv444p")
-    return converted.to_ndarray(format="rgb24")
+    return owned_rgb(av.VideoFrame.from_ndarray(frame, format="rgb24").reformat(format="yuv444p"))
 
 
 def keyframe_chains(cases: Sequence[Case]) -> list[list[int]]:

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..datatypes import Scene
 from ..errors import InputError, SettingsError
+from ..video.decode import owned_rgb
 from .metrics import luma
 
 THUMBNAIL_SIZE = (160, 90)  # (width, height)
@@ -117,7 +118,7 @@ def _decode_video(path: Path) -> tuple[list[np.ndarray], Fraction]:
                 raise InputError(f"{path} has no video stream")
             stream = container.streams.video[0]
             rate = Fraction(stream.average_rate) if stream.average_rate else Fraction(24)
-            frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(stream)]
+            frames = [owned_rgb(frame) for frame in container.decode(stream)]
     except av.FFmpegError as error:
         raise InputError(f"cannot decode {path}: {error.strerror or error}") from None
     return frames, rate

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Iterator
 
 import av
+import numpy as np
 
 from ..datatypes import Frame, VideoInfo
 from ..errors import DecodeError, InputError, SettingsError
@@ -49,7 +50,7 @@ class VideoSource:
                 for packet in container.demux(stream):
                     for decoded in packet.decode():
                         time = self._frame_time(decoded, start_pts, end)
-                        yield Frame(self.num_good_frames, time, decoded.to_ndarray(format="rgb24"))
+                        yield Frame(self.num_good_frames, time, owned_rgb(decoded))
                         self.num_good_frames += 1
                         end = time + 1 / self.info.frame_rate
             except av.FFmpegError as error:
@@ -81,6 +82,16 @@ class VideoSource:
                 f"{reason}; the file is truncated or corrupt: repair or re-encode it, or pass --allow-partial "
                 f"to use the frames before the break")
         self.was_truncated, self.break_time = True, end
+
+
+def owned_rgb(decoded: av.VideoFrame) -> np.ndarray:
+    """The frame as an RGB uint8 array that owns its memory.
+
+    PyAV's `to_ndarray` returns a view into a libav frame buffer (the decoder's own when no conversion is needed).
+    Frames cross thread and actor boundaries and are held for timing and scene decisions, so each one gets a copy
+    that no decoder, pool or reformatter can reuse.
+    """
+    return np.array(decoded.to_ndarray(format="rgb24"), copy=True)
 
 
 def open_video(path: Path, input_fps: Fraction | None = None, allow_partial: bool = False

@@ -32,6 +32,7 @@ _H264_CONTAINERS = {".mp4", ".m4v", ".mov", ".mkv", ".avi", ".flv", ".ts", ".m2t
 _X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
                  "placebo")
 _CRF_CODECS = {"libx264": 51, "libx264rgb": 51, "libx265": 51}  # codec -> largest crf
+_X264_CODECS = {"libx264", "libx264rgb"}
 _FALLBACK_PIX_FMTS = ("yuv420p", "yuv444p")
 # libswscale knows these matrices (AVCOL_SPC_*: BT.709, FCC, BT.470BG, SMPTE 170M, SMPTE 240M, BT.2020 NCL).
 _SWSCALE_MATRICES = {1, 4, 5, 6, 7, 9}
@@ -57,7 +58,15 @@ class EncoderSettings:
             raise SettingsError(f"--preset {self.preset!r} is not one of {', '.join(_X264_PRESETS)}")
 
     def codec_options(self) -> dict[str, str]:
-        """The libav options: crf and preset for the x264/x265 family, crf alone for other encoders."""
+        """The libav options: crf and preset for the x264/x265 family, crf alone for other encoders.
+
+        x264's macroblock-tree rate control is turned off: with it, the libx264 in PyAV's wheels (16.1 to 18.1
+        seen) gives different bitstreams for the same frames from one run to the next at some sizes (96x64,
+        320x180, 720x480 among them; up to 50 levels apart once decoded), and a resumed job must give the same
+        frames as an uninterrupted one. Without it, every size tried gave one bitstream (docs/BENCHMARKS.md).
+        """
+        if self.codec in _X264_CODECS:
+            return {"crf": str(self.crf), "preset": self.preset, "x264-params": "mbtree=0"}
         if self.codec in _CRF_CODECS:
             return {"crf": str(self.crf), "preset": self.preset}
         return {"crf": str(self.crf)}
@@ -79,6 +88,7 @@ class VideoWriter:
         self._frame_rate = Fraction(frame_rate)
         self._size = (info.height, info.width)
         options = {"movflags": "+faststart"} if muxer in ("mp4", "mov") else {}
+        options["fflags"] = "+bitexact"  # no random Matroska UIDs or version strings: the same job, the same bytes
         try:
             self._container = av.open(str(self._partial), "w", format=muxer, container_options=options)
         except av.FFmpegError as error:
