@@ -23,7 +23,7 @@ import numpy as np
 from tooncrafter_batch.evaluation.metrics import psnr
 from tooncrafter_batch.pipeline import UpscaleSettings, Upscaler
 from tooncrafter_batch.synthetic import CartoonSpec, drawing_starts, render_frame, render_frames
-from tooncrafter_batch.timing import DedupeMode, TimingSettings
+from tooncrafter_batch.planning.timing import DedupeMode, TimingSettings
 
 # (hold pattern, pan px/s, shake px)
 CASES = [((2,), 0.0, 0.0), ((2,), 24.0, 0.0), ((2,), 48.0, 0.0), ((2,), 120.0, 0.0), ((3,), 48.0, 0.0),

@@ -33,8 +33,8 @@ DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 def load_pipeline(config_path: Path | None, device: str, dtype: torch.dtype):
     """The configured model with seeded random weights, on `device` in `dtype`, wrapped in its pipeline."""
     try:
-        from tooncrafter_batch.diffusion.pipeline import ToonCrafterPipeline
-        from tooncrafter_batch.model_builder import build_model, load_model_config
+        from tooncrafter_batch.models.tooncrafter.pipeline import ToonCrafterPipeline
+        from tooncrafter_batch.weights.builder import build_model, load_model_config
     except ImportError as error:
         sys.exit(f"cannot import the model package ({error}); install open_clip_torch and ftfy beside torch")
     config = load_model_config(config_path)
@@ -48,7 +48,7 @@ def time_pair(pipeline, device: str, batch: int, steps: int, repeats: int) -> tu
 
     Wall-clock seconds on CUDA, CPU seconds of this process on a CPU.
     """
-    from tooncrafter_batch.diffusion.pipeline import SamplingSettings
+    from tooncrafter_batch.models.tooncrafter.pipeline import SamplingSettings
 
     config = pipeline.config
     generator = torch.Generator().manual_seed(1)

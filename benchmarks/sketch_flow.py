@@ -20,7 +20,7 @@ from tooncrafter_batch.backends.flow import FlowInterpolator
 from tooncrafter_batch.backends.sketch_flow import SketchGuidedFlow
 from tooncrafter_batch.datatypes import Pair
 from tooncrafter_batch.evaluation.metrics import chamfer_distance, psnr
-from tooncrafter_batch.sketches import extract_line_art, normalise_line_art
+from tooncrafter_batch.imaging.line_art import extract_line_art, normalise_line_art
 
 WIDTH, HEIGHT = 320, 192
 POSITIONS = [index / 8 for index in range(1, 8)]

@@ -8,19 +8,19 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "tooncrafter_batch"
 
-# Layers from top to bottom; a module may import only from its own layer's neighbours below it.
-LOWER_LAYERS_FORBIDDEN = {
-    "diffusion": {"cli", "pipeline", "jobs", "orchestration", "backends", "video", "scenes", "timing", "plan",
-                  "progress", "evaluation", "synthetic", "model_store", "model_builder"},
-    "backends": {"cli", "pipeline", "jobs", "orchestration", "video", "progress", "evaluation"},
-    "video": {"cli", "pipeline", "jobs", "orchestration", "backends", "diffusion", "progress", "evaluation"},
-    "orchestration": {"cli", "pipeline", "jobs", "video", "progress", "evaluation"},
-    "scenes": {"cli", "pipeline", "jobs", "orchestration", "backends", "diffusion", "video"},
-    "timing": {"cli", "pipeline", "jobs", "orchestration", "backends", "diffusion", "video"},
-    "plan": {"cli", "pipeline", "jobs", "orchestration", "backends", "diffusion", "video"},
-    "pipeline": {"cli", "jobs"},
-    "jobs": {"cli"},
+# The floors of STYLE.md, bottom (0) to top: a module imports only from floors below its own (and its own package).
+FLOORS = {
+    "errors": 0, "datatypes": 0, "progress": 0,
+    "models": 1, "imaging": 1,
+    "weights": 2, "planning": 2, "video": 2,
+    "backends": 3, "sketches": 3, "synthetic": 3,
+    "orchestration": 4, "evaluation": 4,
+    "pipeline": 5,
+    "keyframes": 6, "jobs": 6,
+    "demo": 7,
+    "cli": 8,
 }
+MODEL_LIBRARIES = {"torch", "einops", "open_clip", "safetensors", "numpy"}
 
 
 def _modules():
@@ -71,9 +71,15 @@ def test_import_rules(path, relative):
         assert owner == "cli", "only cli/ imports typer"
     if "rich" in top:
         assert owner in {"cli", "progress"}, "only progress.py and cli/ import rich"
-    if owner == "diffusion":
-        allowed = {"torch", "einops", "open_clip", "safetensors", "numpy", "tooncrafter_batch"} | set(sys.stdlib_module_names)
-        assert top <= allowed, f"diffusion/ imports only torch, einops, open_clip, safetensors: {top - allowed}"
-        assert _internal(names) <= {"errors", "diffusion"}, "diffusion/ knows nothing of the rest of the package"
-    forbidden = LOWER_LAYERS_FORBIDDEN.get(owner, set()) & _internal(names)
-    assert not forbidden, f"{relative} imports upward: {sorted(forbidden)}"
+    if owner == "models":
+        allowed = MODEL_LIBRARIES | {"tooncrafter_batch"} | set(sys.stdlib_module_names)
+        assert top <= allowed, f"models/ imports only torch, einops, open_clip, safetensors: {top - allowed}"
+    if owner == "planning":
+        assert not top & {"torch", "av", "ray", "typer", "rich"}, "planning/ is pure functions of frames and settings"
+    upward = {name for name in _internal(names) if name != owner and FLOORS[name] >= FLOORS[owner]}
+    assert not upward, f"{relative} imports from its own floor or above: {sorted(upward)}"
+
+
+def test_every_module_has_a_floor():
+    owners = {_owner(relative) for _, relative in _modules()} - {"__init__"}
+    assert owners == set(FLOORS), f"add to FLOORS: {sorted(owners - set(FLOORS))}; remove: {sorted(set(FLOORS) - owners)}"

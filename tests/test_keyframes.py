@@ -11,7 +11,8 @@ from tooncrafter_batch.backends.tooncrafter_options import SketchOptions, ToonCr
 from tooncrafter_batch.datatypes import Pair
 from tooncrafter_batch.errors import SettingsError
 from tooncrafter_batch.keyframes import KeyframeSettings, SketchSettings, choose_backend, interpolate_keyframes
-from tooncrafter_batch.sketches import SketchFrames, SketchSpec
+from tooncrafter_batch.imaging.line_art import SketchFrames
+from tooncrafter_batch.sketches import SketchSpec
 from tooncrafter_batch.synthetic import CartoonSpec, render_frame
 
 POSE = SketchSpec(8, Path("pose.png"))

@@ -12,7 +12,7 @@ from tooncrafter_batch.backends.base import BackendSpec
 from tooncrafter_batch.pipeline import UpscaleSettings, Upscaler, default_output_path
 from tooncrafter_batch.evaluation.metrics import psnr
 from tooncrafter_batch.synthetic import CartoonSpec, render_frame, render_frames
-from tooncrafter_batch.timing import DedupeMode, TimingSettings
+from tooncrafter_batch.planning.timing import DedupeMode, TimingSettings
 from tooncrafter_batch.video.decode import open_video
 
 

@@ -7,12 +7,12 @@ import cv2
 import numpy as np
 import pytest
 
-from tooncrafter_batch.backends.grid_fit import FitMode, GridFit
+from tooncrafter_batch.imaging.grid_fit import FitMode, GridFit
 from tooncrafter_batch.errors import InputError, SettingsError
-from tooncrafter_batch.sketches import (NUM_SKETCH_FRAMES, SketchFrames, SketchSpec, extract_line_art,
-                                        fit_sketches_to_grid, fit_to_size, lines_to_image, load_sketch_video,
-                                        load_sparse_sketches, normalise_line_art, parse_sketch_spec, read_image,
-                                        sketch_position)
+from tooncrafter_batch.imaging.line_art import (SketchFrames, extract_line_art, fit_sketches_to_grid, fit_to_size,
+                                                lines_to_image, normalise_line_art)
+from tooncrafter_batch.sketches import (NUM_SKETCH_FRAMES, SketchSpec, load_sketch_video, load_sparse_sketches,
+                                       parse_sketch_spec, read_image, sketch_position)
 
 SAMPLE = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "tooncrafter_sketch_sample"
 

@@ -9,10 +9,10 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
-from .pipeline import UpscaleSettings, Upscaler
+from .pipeline import Upscaler, UpscaleSettings
+from .planning.timing import TimingSettings
 from .progress import BarProgress
 from .synthetic import CartoonSpec, write_cartoon
-from .timing import TimingSettings
 
 DEMO_SPEC = CartoonSpec(width=640, height=360, num_frames=72, frame_rate=Fraction(24000, 1001), cut_at_frame=40,
                         hold_pattern=(2,), with_audio=True)

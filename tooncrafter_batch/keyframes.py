@@ -29,11 +29,12 @@ from .backends.sketch_flow import SketchGuidedFlow
 from .backends.tooncrafter_options import SketchOptions, ToonCrafterOptions, locate_weights
 from .datatypes import Pair, VideoInfo
 from .errors import InputError, OutputError, SettingsError
-from .model_store import DEFAULT_CHECKPOINT
+from .imaging.line_art import SketchFrames
 from .pipeline import check_output_path
 from .progress import Progress, SilentProgress
-from .sketches import SketchFrames, SketchSpec, check_sketch_index, load_sketch_video, load_sparse_sketches, read_image
+from .sketches import SketchSpec, check_sketch_index, load_sketch_video, load_sparse_sketches, read_image
 from .video.encode import open_writer
+from .weights.store import DEFAULT_CHECKPOINT
 
 TOONCRAFTER_FRAMES = 16  # frames ToonCrafter generates per pair
 BACKEND_NAMES = ("auto", "tooncrafter", "flow")

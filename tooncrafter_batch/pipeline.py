@@ -20,10 +20,10 @@ from .datatypes import Frame
 from .errors import OutputError
 from .orchestration import create_executor
 from .orchestration.base import Executor, WorkUnit
-from .plan import PairJob, SlotPlanner, count_outputs
+from .planning.plan import PairJob, SlotPlanner, count_outputs
+from .planning.scenes import CutDetector, SceneSettings
+from .planning.timing import TimingSettings, select_keys
 from .progress import Progress, SilentProgress
-from .scenes import CutDetector, SceneSettings
-from .timing import TimingSettings, select_keys
 from .video.decode import VideoSource, open_video
 from .video.encode import EncoderSettings, open_writer, output_container_for
 

@@ -11,7 +11,7 @@ from tooncrafter_batch.backends.sketch_flow import SketchGuidedFlow
 from tooncrafter_batch.datatypes import Pair
 from tooncrafter_batch.errors import BackendError
 from tooncrafter_batch.evaluation.metrics import chamfer_distance, psnr
-from tooncrafter_batch.sketches import extract_line_art, normalise_line_art
+from tooncrafter_batch.imaging.line_art import extract_line_art, normalise_line_art
 
 _BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "sketch_flow.py"
 

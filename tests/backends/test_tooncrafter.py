@@ -17,9 +17,9 @@ from tooncrafter_batch.backends.registry import build_backend
 from tooncrafter_batch.backends.tooncrafter import TORCH_DTYPES, ToonCrafterInterpolator
 from tooncrafter_batch.backends.tooncrafter_options import DTYPES, SketchOptions, ToonCrafterOptions
 from tooncrafter_batch.datatypes import Pair
-from tooncrafter_batch.diffusion.checkpoint import DEEPSPEED_PREFIX, save_safetensors
+from tooncrafter_batch.weights.checkpoint import DEEPSPEED_PREFIX, save_safetensors
 from tooncrafter_batch.errors import BackendError, CheckpointError, SettingsError
-from tooncrafter_batch.sketches import SketchFrames
+from tooncrafter_batch.imaging.line_art import SketchFrames
 from tooncrafter_batch.synthetic import CartoonSpec, render_frame
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"

@@ -3,7 +3,7 @@
 import pytest
 
 from tooncrafter_batch.backends.tooncrafter_options import SketchOptions, ToonCrafterOptions, locate_weights
-from tooncrafter_batch.diffusion.sampling_settings import DEFAULT_CONTROL_SCALE, SamplingSettings
+from tooncrafter_batch.models.tooncrafter.sampling_settings import DEFAULT_CONTROL_SCALE, SamplingSettings
 from tooncrafter_batch.errors import CheckpointError, SettingsError
 
 

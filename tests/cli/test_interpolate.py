@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from tooncrafter_batch.cli import app, main
 from tooncrafter_batch.evaluation.metrics import chamfer_distance, psnr
 from tooncrafter_batch.keyframes import write_frames
-from tooncrafter_batch.sketches import extract_line_art, fit_to_size
+from tooncrafter_batch.imaging.line_art import extract_line_art, fit_to_size
 from tooncrafter_batch.synthetic import CartoonSpec, render_frame, write_cartoon
 from tooncrafter_batch.video.decode import open_video
 

@@ -8,8 +8,8 @@ import torch
 from typer.testing import CliRunner
 
 from tooncrafter_batch.cli import app, main
-from tooncrafter_batch.diffusion.checkpoint import save_safetensors
-from tooncrafter_batch.model_builder import build_model, load_model_config
+from tooncrafter_batch.weights.checkpoint import save_safetensors
+from tooncrafter_batch.weights.builder import build_model, load_model_config
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_CONFIG = REPO / "configs" / "tooncrafter_tiny.yaml"

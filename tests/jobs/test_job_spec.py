@@ -7,7 +7,7 @@ import pytest
 
 from tooncrafter_batch.errors import JobSpecError
 from tooncrafter_batch.jobs.spec import DEFAULT_NAME_TEMPLATE, load_job, parse_job
-from tooncrafter_batch.timing import DedupeMode
+from tooncrafter_batch.planning.timing import DedupeMode
 
 JOB = Path("/jobs/job.yaml")
 MINIMAL = "inputs: [clips/a.mp4]\noutput: out\nfactor: 4\nbackend: flow\n"

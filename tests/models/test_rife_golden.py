@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from tooncrafter_batch.diffusion.checkpoint import state_dict_layout
+from tooncrafter_batch.weights.checkpoint import state_dict_layout
 from tooncrafter_batch.models.rife import IFNet
 from tooncrafter_batch.weights.learned import learned_layouts
 from tooncrafter_batch.weights.learned_builders import build_rife

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..datatypes import Pair
 from ..errors import BackendError
-from ..timing import HoldDetector, TimingSettings
+from ..planning.timing import HoldDetector, TimingSettings
 from .flow_estimate import PRESETS, PairFlow, estimate_pair_flow
 from .flow_warp import resample, to_full_resolution, trace_back, upsample, warp_image
 

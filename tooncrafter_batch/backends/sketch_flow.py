@@ -28,7 +28,7 @@ import numpy as np
 
 from ..datatypes import Pair
 from ..errors import BackendError
-from ..sketches import extract_line_art
+from ..imaging.line_art import extract_line_art
 from .flow import FlowInterpolator
 
 LINE_LEVEL = 0.5  # sketch values at or above this are line pixels

@@ -29,17 +29,17 @@ import numpy as np
 import torch
 
 from ..datatypes import Pair
-from ..diffusion.checkpoint import load_checkpoint
-from ..diffusion.config import ModelConfig
-from ..diffusion.model import ToonCrafterModel
-from ..diffusion.pipeline import SamplingNoise, StepRecord, ToonCrafterPipeline, draw_noise, video_to_uint8
-from ..diffusion.sketch_encoder import SketchEncoder, SketchEncoderConfig, SketchGuidance
-from ..diffusion.unet import UNetConfig
 from ..errors import BackendError, SettingsError
-from ..model_builder import build_model, load_model_config, load_sketch_encoder
-from ..model_store import find_checkpoint
-from ..sketches import SketchFrames, fit_sketches_to_grid
-from .grid_fit import FitMode, GridFit
+from ..imaging.grid_fit import FitMode, GridFit
+from ..imaging.line_art import SketchFrames, fit_sketches_to_grid
+from ..models.tooncrafter.config import ModelConfig
+from ..models.tooncrafter.model import ToonCrafterModel
+from ..models.tooncrafter.pipeline import SamplingNoise, StepRecord, ToonCrafterPipeline, draw_noise, video_to_uint8
+from ..models.tooncrafter.sketch_encoder import SketchEncoder, SketchEncoderConfig, SketchGuidance
+from ..models.tooncrafter.unet import UNetConfig
+from ..weights.builder import build_model, load_model_config, load_sketch_encoder
+from ..weights.checkpoint import load_checkpoint
+from ..weights.store import find_checkpoint
 from .tooncrafter_options import SketchOptions, ToonCrafterOptions
 
 TORCH_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}  # one per option DTYPES

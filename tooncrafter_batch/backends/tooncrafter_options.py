@@ -10,11 +10,11 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..diffusion.sampling_settings import DEFAULT_CONTROL_SCALE, SamplingSettings
 from ..errors import SettingsError
-from ..model_store import find_checkpoint
+from ..imaging.grid_fit import FitMode
+from ..models.tooncrafter.sampling_settings import DEFAULT_CONTROL_SCALE, SamplingSettings
+from ..weights.store import find_checkpoint
 from .base import BackendSpec
-from .grid_fit import FitMode
 
 DEVICES = ("cpu", "cuda")
 DTYPES = ("fp32", "bf16", "fp16")  # tooncrafter.TORCH_DTYPES maps each to its torch dtype

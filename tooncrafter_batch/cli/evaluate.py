@@ -15,7 +15,7 @@ from ..backends.registry import BACKENDS
 from ..evaluation.protocols import Protocol, ProtocolKind, load_clip
 from ..evaluation.report import results_to_dict
 from ..evaluation.runner import EvaluationSettings, ProtocolResult, Summary, evaluate_clip
-from ..timing import parse_rate
+from ..planning.timing import parse_rate
 from . import app
 
 BackendName = Enum("BackendName", {name: name for name in sorted(BACKENDS)}, type=str)

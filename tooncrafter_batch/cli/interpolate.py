@@ -9,15 +9,32 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..backends.grid_fit import FitMode
 from ..backends.tooncrafter_options import SketchOptions
+from ..imaging.grid_fit import FitMode
 from ..keyframes import KeyframeSettings, SketchSettings, choose_backend, interpolate_files
+from ..planning.timing import parse_rate
 from ..progress import BarProgress, SilentProgress
 from ..sketches import parse_sketch_spec, read_image
-from ..timing import parse_rate
 from . import app
-from .model_options import (DEFAULTS, Cfg, Checkpoint, Config, Device, DeviceOption, Download, DType, DTypeOption,
-                            Eta, Fit, FrameStride, Prompt, RandomWeights, Seed, Steps, tooncrafter_options)
+from .model_options import (
+    DEFAULTS,
+    Cfg,
+    Checkpoint,
+    Config,
+    Device,
+    DeviceOption,
+    Download,
+    DType,
+    DTypeOption,
+    Eta,
+    Fit,
+    FrameStride,
+    Prompt,
+    RandomWeights,
+    Seed,
+    Steps,
+    tooncrafter_options,
+)
 
 _DEFAULT = KeyframeSettings()
 _SKETCH = SketchOptions()

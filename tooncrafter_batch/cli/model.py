@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..model_store import DEFAULT_CHECKPOINT, HUB_FILENAME, download_checkpoint
+from ..weights.store import DEFAULT_CHECKPOINT, HUB_FILENAME, download_checkpoint
 from . import app
 
 model_app = typer.Typer(help="Model weights: state-dict layout, checkpoint checks, download.", no_args_is_help=True)
@@ -27,7 +27,7 @@ def layout(
     debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")] = False,
 ) -> None:
     """Print every state-dict key of the configured model with its shape (built on the meta device, no weights)."""
-    from ..model_builder import load_model_config, model_layout  # torch loads only for the commands that need it
+    from ..weights.builder import load_model_config, model_layout  # torch loads only for the commands that need it
 
     shapes = model_layout(load_model_config(config))
     if as_json:
@@ -49,8 +49,8 @@ def verify(
 
     Pickles are read with weights_only (a file that carries code is refused, and nothing in it runs).
     """
-    from ..diffusion.checkpoint import verify_checkpoint
-    from ..model_builder import load_model_config, model_layout
+    from ..weights.builder import load_model_config, model_layout
+    from ..weights.checkpoint import verify_checkpoint
 
     report = verify_checkpoint(checkpoint, model_layout(load_model_config(config)))
     typer.echo(report.summary(), err=not report.is_match)

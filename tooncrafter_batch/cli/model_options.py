@@ -11,8 +11,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..backends.grid_fit import FitMode
 from ..backends.tooncrafter_options import ToonCrafterOptions
+from ..imaging.grid_fit import FitMode
 
 DEFAULTS = ToonCrafterOptions()
 

@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..sketches import extract_line_art, read_image, write_line_art
+from ..imaging.line_art import extract_line_art
+from ..sketches import read_image, write_line_art
 from . import app
 
 sketch_app = typer.Typer(help="Sketch guidance helpers: make line art to draw over.", no_args_is_help=True)

@@ -10,17 +10,34 @@ import typer
 from rich.console import Console
 
 from ..backends.base import BackendSpec
-from ..backends.grid_fit import FitMode
 from ..backends.tooncrafter_options import locate_weights
 from ..errors import OutputError, SettingsError
-from ..pipeline import ExecutorSettings, UpscaleSettings, Upscaler, default_output_path
+from ..imaging.grid_fit import FitMode
+from ..pipeline import ExecutorSettings, Upscaler, UpscaleSettings, default_output_path
+from ..planning.scenes import SceneSettings
+from ..planning.timing import DedupeMode, TimingSettings, parse_rate
 from ..progress import BarProgress, SilentProgress
-from ..scenes import SceneSettings
-from ..timing import DedupeMode, TimingSettings, parse_rate
 from ..video.encode import EncoderSettings
 from . import app
-from .model_options import (DEFAULTS, Cfg, Checkpoint, Config, Device, DeviceOption, Download, DType, DTypeOption,
-                            Eta, Fit, FrameStride, Prompt, RandomWeights, Seed, Steps, tooncrafter_options)
+from .model_options import (
+    DEFAULTS,
+    Cfg,
+    Checkpoint,
+    Config,
+    Device,
+    DeviceOption,
+    Download,
+    DType,
+    DTypeOption,
+    Eta,
+    Fit,
+    FrameStride,
+    Prompt,
+    RandomWeights,
+    Seed,
+    Steps,
+    tooncrafter_options,
+)
 
 
 class BackendName(str, Enum):

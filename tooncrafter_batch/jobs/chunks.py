@@ -10,9 +10,9 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Iterator
 
-from ..plan import PairJob, SlotPlanner, count_outputs
-from ..scenes import CutDetector
-from ..timing import Key, select_keys
+from ..planning.plan import PairJob, SlotPlanner, count_outputs
+from ..planning.scenes import CutDetector
+from ..planning.timing import Key, select_keys
 from ..video.decode import VideoSource
 from .spec import VideoSettings
 

@@ -28,7 +28,7 @@ from ..errors import InputError, ToonbatchError
 from ..orchestration import create_executor
 from ..orchestration.base import Executor, RunStats, WorkUnit
 from ..pipeline import execute_jobs
-from ..plan import PairJob
+from ..planning.plan import PairJob
 from ..progress import Progress, SilentProgress
 from ..video.decode import open_video
 from ..video.encode import EncoderSettings, VideoWriter, open_writer

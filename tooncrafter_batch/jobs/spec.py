@@ -17,8 +17,8 @@ import yaml
 from ..backends.base import BackendSpec
 from ..backends.registry import BACKENDS
 from ..errors import JobSpecError, SettingsError
-from ..scenes import SceneSettings
-from ..timing import DedupeMode, TimingSettings, parse_rate
+from ..planning.scenes import SceneSettings
+from ..planning.timing import DedupeMode, TimingSettings, parse_rate
 from ..video.encode import EncoderSettings
 
 DEFAULT_NAME_TEMPLATE = "{folder}/{stem}_{tag}{ext}"

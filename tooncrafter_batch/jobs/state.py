@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 
 from ..backends.base import BackendSpec
-from ..model_store import DEFAULT_CHECKPOINT
+from ..weights.store import DEFAULT_CHECKPOINT
 from .spec import VideoSettings
 
 STATE_FOLDER = ".toonbatch"

