@@ -1,6 +1,5 @@
 """The contract every registered backend keeps (STYLE.md section 9): one parametrised test over `BACKENDS`."""
 
-from dataclasses import replace
 from fractions import Fraction
 
 import numpy as np
@@ -14,6 +13,7 @@ from tooncrafter_batch.synthetic import CartoonSpec, render_frame
 # tooncrafter cannot be built with no options here: it needs the 10 GB official checkpoint (or a tiny config with
 # random weights) and minutes per pair on CPU; tests/backends/test_tooncrafter.py covers its contract instead.
 CONTRACT_BACKENDS = sorted(set(BACKENDS) - {"tooncrafter"})
+LEARNED = {"rife", "gmfss"}  # their weights come from `make weights`
 SPEC = CartoonSpec(width=97, height=55, num_frames=8, frame_rate=Fraction(24))  # odd size on purpose
 
 
@@ -22,6 +22,8 @@ def _pair(first: int, second: int) -> Pair:
 
 
 def _build(name: str) -> Interpolator:
+    if name in LEARNED and not _learned_weights_present(name):
+        pytest.skip(f"{name} weights absent: run `make weights` (or toonbatch model download {name})")
     backend = build_backend(BackendSpec(name))
     if backend.needs_gpu:
         pytest.skip(f"{name} needs a GPU; covered by the GPU-marked tests")
@@ -49,3 +51,14 @@ def test_backend_contract(name):
     one_by_one = [backend.interpolate([pair], [positions])[0] for pair, positions in zip(pairs, times)]
     assert all(np.array_equal(a, b) for got, want in zip(batched, one_by_one) for a, b in zip(got, want)), \
         "a batch gives the same frames as one pair at a time"
+
+
+def _learned_weights_present(name: str) -> bool:
+    from tooncrafter_batch.errors import CheckpointError
+    from tooncrafter_batch.weights.learned import check_weights_present, default_weights_dir
+
+    try:
+        check_weights_present(name, default_weights_dir())
+    except CheckpointError:
+        return False
+    return True

@@ -163,3 +163,19 @@ def test_png_folder_with_frames_is_refused_without_overwrite(small_cartoon, tmp_
     assert code == 1 and "--overwrite" in err
     code, err = _run(capsys, "upscale-fps", str(source), "--factor", "2", "-o", str(frames), "--quiet", "--overwrite")
     assert code == 0, err
+
+
+def test_rife_backend_end_to_end_and_its_missing_weights_are_one_line(small_cartoon, tmp_path, capsys):
+    source, spec = small_cartoon
+    code, err = _run(capsys, "upscale-fps", str(source), "--factor", "2", "--backend", "rife", "--weights-dir",
+                     str(tmp_path / "none"), "-o", str(tmp_path / "x.mp4"), "--quiet")
+    assert code == 1 and _one_line_error(err) and "toonbatch model download rife" in err
+    weights = REPO / "model" / "learned"
+    if not (weights / "rife.safetensors").is_file():
+        pytest.skip("rife weights absent: run `make weights`")
+    code, err = _run(capsys, "upscale-fps", str(source), "--factor", "2", "--backend", "rife", "--weights-dir",
+                     str(weights), "-o", str(tmp_path / "x.mp4"), "--quiet", "--dedupe", "off")
+    assert code == 0, err
+    from tooncrafter_batch.video.decode import open_video
+
+    assert len(list(open_video(tmp_path / "x.mp4").frames())) == 2 * spec.num_frames

@@ -15,7 +15,7 @@ import pytest
 from job_cases import CLIPS, CountingProgress, assert_same_videos, read_frames, write_job
 
 from tooncrafter_batch.backends.baseline import BlendInterpolator
-from tooncrafter_batch.errors import InputError, JobSpecError
+from tooncrafter_batch.errors import InputError, JobSpecError, ToonbatchError
 from tooncrafter_batch.jobs.chunks import ChunkedPlan
 from tooncrafter_batch.jobs.runner import JobRunner
 from tooncrafter_batch.jobs.spec import load_job
@@ -198,3 +198,28 @@ def test_ctrl_c_stops_every_video_and_keeps_their_finished_chunks(clean_archive,
     assert [video.frames_out for video in report.videos] == [4 * spec.num_frames for spec in
                                                               (CLIPS["ep3.mp4"], CLIPS["show/ep1.mp4"],
                                                                CLIPS["show/extras/ep2.mkv"])]
+
+
+def test_a_learned_backend_runs_a_job_with_its_weights_found_once(clean_archive, tmp_path):
+    from tooncrafter_batch.backends.learned_options import LearnedOptions, locate_learned_weights
+
+    try:
+        locate_learned_weights(LearnedOptions(), "rife")
+    except ToonbatchError as error:
+        pytest.skip(f"rife weights absent ({error})")
+    job = write_job(tmp_path, f"inputs: ['{clean_archive}/ep3.mp4']\noutput: out\nfactor: 2\nbackend: rife\n")
+    settings = load_job(job).settings_for("ep3.mp4")
+    assert Path(settings.backend.option_dict()["weights_dir"]).is_absolute(), "actors started elsewhere find it"
+    report = JobRunner(load_job(job)).run()
+    assert report.exit_code == 0 and report.videos[0].frames_out == 2 * CLIPS["ep3.mp4"].num_frames
+
+
+@pytest.mark.parametrize("model, message", [
+    pytest.param("{bogus: 1}", "unexpected keyword argument 'bogus'", id="unknown-key"),
+    pytest.param("{dtype: fp16}", "needs device cuda", id="half-on-cpu"),
+    pytest.param("{weights_dir: nowhere}", "no rife weights in", id="no-weights"),
+])
+def test_learned_model_options_are_checked_when_the_job_loads(clean_archive, tmp_path, model, message):
+    job = write_job(tmp_path, f"inputs: [{clean_archive}]\noutput: out\nfactor: 2\nbackend: rife\nmodel: {model}\n")
+    with pytest.raises(ToonbatchError, match=message):
+        load_job(job).settings_for("ep3.mp4")

@@ -40,6 +40,21 @@ def test_two_actors_give_the_same_frames_as_local(units, backend):
     assert_same_frames(results, _local_results(spec, units))
 
 
+def test_rife_actors_give_the_frames_of_local_rife(units):
+    """The learned backends pin their CPU threads, so an actor (OMP_NUM_THREADS=1) rounds as the driver does."""
+    from tooncrafter_batch.backends.learned_options import LearnedOptions, locate_learned_weights
+    from tooncrafter_batch.errors import CheckpointError
+
+    try:
+        spec = locate_learned_weights(LearnedOptions(), "rife").backend_spec("rife")
+    except CheckpointError as error:
+        pytest.skip(f"rife weights absent ({error})")
+    few = units[:3]
+    with RayExecutor(spec, num_actors=1, cpus_per_actor=1) as executor:
+        results = list(executor.run(few))
+    assert_same_frames(results, _local_results(spec, few))
+
+
 def test_units_of_a_killed_actor_are_retried_elsewhere():
     units = make_units(16, pairs_per_unit=2, width=160, height=120)
     spec = BackendSpec("flow")

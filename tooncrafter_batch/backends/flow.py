@@ -19,9 +19,9 @@ import numpy as np
 
 from ..datatypes import Pair
 from ..errors import BackendError
-from ..planning.timing import HoldDetector, TimingSettings
 from .flow_estimate import PRESETS, PairFlow, estimate_pair_flow
 from .flow_warp import resample, to_full_resolution, trace_back, upsample, warp_image
+from .holds import cross_fade, is_held_drawing
 
 
 class FlowInterpolator:
@@ -52,8 +52,8 @@ class FlowInterpolator:
 
     def interpolate_pair(self, pair: Pair, positions: Sequence[float]) -> list[np.ndarray]:
         """The frames at `positions` between the two keyframes of `pair`."""
-        if _is_held(pair):
-            return [cv2.addWeighted(pair.start, 1.0 - position, pair.end, position, 0.0) for position in positions]
+        if is_held_drawing(pair):
+            return [cross_fade(pair, position) for position in positions]
         flow = self.estimate_flow(pair)
         return [self.synthesize(pair, flow, position) for position in positions]
 
@@ -87,16 +87,6 @@ class FlowInterpolator:
             return image
         size = (self.flow_width, max(8, round(height * self.flow_width / width)))
         return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-
-
-def _is_held(pair: Pair) -> bool:
-    """Whether both keyframes show the same drawing (differences no larger than compression noise).
-
-    Warping along the flow of noise only moves the noise about; the cross-fade scores higher on held drawings.
-    """
-    holds = HoldDetector(TimingSettings.dedupe_threshold)
-    holds.restart(pair.start)
-    return holds.is_same_drawing(pair.end)
 
 
 def _soft_step(error: np.ndarray, threshold: float) -> np.ndarray:

@@ -16,6 +16,12 @@ def _build_flow(**options) -> Interpolator:
     return FlowInterpolator(**options)
 
 
+def _build_rife(**options) -> Interpolator:
+    from .rife import RifeInterpolator  # torch loads only when this backend is used
+
+    return RifeInterpolator(**options)
+
+
 def _build_tooncrafter(**options) -> Interpolator:
     from .tooncrafter import ToonCrafterInterpolator  # torch and open_clip load only when this backend is used
 
@@ -27,7 +33,10 @@ BACKENDS: dict[str, Callable[..., Interpolator]] = {
     "blend": BlendInterpolator,
     "duplicate": DuplicateInterpolator,
     "tooncrafter": _build_tooncrafter,
+    "rife": _build_rife,
 }
+
+LEARNED_BACKENDS = frozenset({"rife", "gmfss"})  # networks with weights from `toonbatch model download`
 
 # Backends that are cheap to copy and spend their time in OpenCV (which releases the GIL): run locally without a
 # worker count, they get one thread per CPU core (at most MAX_AUTO_THREADS), each with its own copy.

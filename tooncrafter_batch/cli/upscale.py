@@ -10,8 +10,9 @@ import typer
 from rich.console import Console
 
 from ..backends.base import BackendSpec
-from ..backends.tooncrafter_options import locate_weights
-from ..errors import OutputError, SettingsError
+from ..backends.learned_options import LearnedOptions
+from ..backends.tooncrafter_options import ToonCrafterOptions, locate_weights
+from ..errors import OutputError
 from ..imaging.grid_fit import FitMode
 from ..pipeline import ExecutorSettings, Upscaler, UpscaleSettings, default_output_path
 from ..planning.scenes import SceneSettings
@@ -21,6 +22,8 @@ from ..video.encode import EncoderSettings
 from . import app
 from .model_options import (
     DEFAULTS,
+    LEARNED_DEFAULTS,
+    MODEL_PANEL,
     Cfg,
     Checkpoint,
     Config,
@@ -29,19 +32,27 @@ from .model_options import (
     Download,
     DType,
     DTypeOption,
+    Ensemble,
     Eta,
     Fit,
     FrameStride,
     Prompt,
     RandomWeights,
+    Scale,
     Seed,
     Steps,
+    Variant,
+    VariantOption,
+    WeightsDir,
+    learned_options,
     tooncrafter_options,
 )
 
 
 class BackendName(str, Enum):
     flow = "flow"
+    rife = "rife"
+    gmfss = "gmfss"
     blend = "blend"
     duplicate = "duplicate"
     tooncrafter = "tooncrafter"
@@ -63,7 +74,7 @@ def upscale_fps(
     output: Annotated[Optional[str], typer.Option("-o", "--output", help="Output file, or a folder (existing, or ending in /) for numbered PNGs. Default: <stem>_x<N>.<ext> beside the input.")] = None,
     factor: Annotated[Optional[int], typer.Option(help="Multiply the frame rate by this integer (>= 2): N frames in, N x factor out.")] = None,
     fps: Annotated[Optional[str], typer.Option(help="Target frame rate instead of --factor: 60, 60000/1001 or 59.94 (above the input rate).")] = None,
-    backend: Annotated[BackendName, typer.Option(help="Interpolator: flow (optical flow, CPU), tooncrafter (diffusion; a GPU is advised), blend (cross-fade) or duplicate.")] = BackendName.flow,
+    backend: Annotated[BackendName, typer.Option(help="Interpolator: flow (optical flow, CPU, no weights), rife (RIFE 4.x network), gmfss (GMFSS Fortuna network; slow on a CPU), tooncrafter (diffusion; a GPU is advised), blend (cross-fade) or duplicate.")] = BackendName.flow,
     executor: Annotated[ExecutorKind, typer.Option(help="Where interpolation runs: local threads, Ray actors, or auto (Ray when --ray-address, a GPU backend or --workers > 1).")] = ExecutorKind.auto,
     workers: Annotated[Optional[int], typer.Option(min=1, help="Parallel backend instances (threads locally, actors on Ray). Default: one thread per CPU core (up to 4) for flow run locally, else 1.")] = None,
     ray_address: Annotated[Optional[str], typer.Option(help="Join this existing Ray cluster instead of starting one.")] = None,
@@ -86,7 +97,11 @@ def upscale_fps(
     device: DeviceOption = Device(DEFAULTS.device),
     dtype: DTypeOption = DType(DEFAULTS.dtype),
     fit: Fit = FitMode(DEFAULTS.fit),
-    batch_pairs: Annotated[int, typer.Option("--batch-pairs", min=1, help="ToonCrafter: keyframe pairs per model call (more is faster on a GPU, needs more memory).")] = DEFAULTS.batch_pairs,
+    batch_pairs: Annotated[int, typer.Option("--batch-pairs", min=1, rich_help_panel=MODEL_PANEL, help="ToonCrafter, rife, gmfss: keyframe pairs per model call (more is faster on a GPU, needs more memory).")] = DEFAULTS.batch_pairs,
+    scale: Scale = LEARNED_DEFAULTS.scale,
+    ensemble: Ensemble = LEARNED_DEFAULTS.ensemble,
+    variant: VariantOption = Variant(LEARNED_DEFAULTS.variant),
+    weights_dir: WeightsDir = None,
     input_fps: Annotated[Optional[str], typer.Option(help="Frame rate of a PNG-folder input (e.g. 24000/1001).")] = None,
     allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Keep going with the frames before a decoding error instead of failing.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output file.")] = False,
@@ -94,15 +109,18 @@ def upscale_fps(
     debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")] = False,
 ) -> None:
     """Raise the frame rate of INPUT with generated in-betweens, keeping its sound, timing and scene cuts."""
-    model = None
-    if backend is BackendName.tooncrafter:  # checkpoint found (or fetched) here, before any executor starts
+    model = None  # weights found (or fetched) here, before any executor starts
+    if backend is BackendName.tooncrafter:
         model = locate_weights(tooncrafter_options(
             steps=steps, cfg=cfg, fs=fs, eta=eta, seed=seed, prompt=prompt, checkpoint=checkpoint, config=config,
             random_weights=random_weights, device=device, dtype=dtype, fit=fit, batch_pairs=batch_pairs), download)
+    elif backend in (BackendName.rife, BackendName.gmfss):
+        model = learned_options(backend.value, weights_dir=weights_dir, device=device, dtype=dtype, scale=scale,
+                                ensemble=ensemble, variant=variant, batch_pairs=batch_pairs)
     settings = UpscaleSettings(
         timing=TimingSettings(factor=factor, fps=parse_rate(fps) if fps else None, dedupe=dedupe,
                               dedupe_threshold=dedupe_threshold),
-        backend=BackendSpec(backend.value) if model is None else model.backend_spec(),
+        backend=_backend_spec(backend, model),
         executor=ExecutorSettings(executor.value, workers, ray_address),
         scenes=SceneSettings(threshold=scene_threshold),
         encoder=EncoderSettings(codec=codec, crf=crf, preset=preset),
@@ -124,6 +142,12 @@ def upscale_fps(
         console.print(
             f"{result.frames_in} frames in -> {result.frames_out} out at {_rate(result.output_rate)} fps, "
             f"{result.scenes} scene(s), {_drawings(result)}{result.seconds:.1f} s: {result.output}", highlight=False)
+
+
+def _backend_spec(backend: BackendName, model: ToonCrafterOptions | LearnedOptions | None) -> BackendSpec:
+    if model is None:
+        return BackendSpec(backend.value)
+    return model.backend_spec() if backend is BackendName.tooncrafter else model.backend_spec(backend.value)
 
 
 def _resolve_output(input_path: Path, output: str | None, timing: TimingSettings) -> Path:

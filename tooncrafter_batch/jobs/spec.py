@@ -15,7 +15,8 @@ from pathlib import Path
 import yaml
 
 from ..backends.base import BackendSpec
-from ..backends.registry import BACKENDS
+from ..backends.learned_options import LearnedOptions, locate_learned_weights
+from ..backends.registry import BACKENDS, LEARNED_BACKENDS
 from ..errors import JobSpecError, SettingsError
 from ..planning.scenes import SceneSettings
 from ..planning.timing import DedupeMode, TimingSettings, parse_rate
@@ -27,7 +28,7 @@ _JOB_KEYS = ("inputs", "output", "retries", "resources", "chunk_frames", "videos
 _VIDEO_KEYS = ("name_template", "factor", "fps", "backend", "model", "encoder", "scenes", "dedupe")
 _SECTIONS = {"encoder": ("codec", "crf", "preset"), "scenes": ("threshold", "min_scene_frames"),
              "resources": ("actors", "cpus_per_actor", "gpus_per_actor")}
-_PATH_OPTIONS = ("config", "checkpoint")  # model options that are files, relative to the job file
+_PATH_OPTIONS = ("config", "checkpoint", "weights_dir")  # model options that are paths, relative to the job file
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,18 @@ def parse_job(text: str, path: Path) -> JobSpec:
     )
 
 
+def _backend_spec(name: str, options: dict) -> BackendSpec:
+    """The backend with its `model` options; a learned backend's are checked here (the same dataclass the CLI
+    builds) and its weights found, so a job without them stops before any video starts."""
+    if name not in LEARNED_BACKENDS:
+        return BackendSpec(name, tuple(sorted(options.items())))
+    try:
+        learned = LearnedOptions(**options)
+    except TypeError as error:  # an unknown key
+        raise SettingsError(f"model options of {name}: {error}; see pipelines/README.md") from None
+    return locate_learned_weights(learned, name).backend_spec(name)
+
+
 def _apply(fields: dict, changes: dict) -> None:
     """Patch flat fields; a timing mode in `changes` (factor or fps) replaces the other one."""
     if "factor" in changes or "fps" in changes:
@@ -139,10 +152,9 @@ def _apply(fields: dict, changes: dict) -> None:
 
 
 def _build_settings(fields: dict) -> VideoSettings:
-    options = dict(fields.get("model", ()))
     return VideoSettings(
         timing=_timing(fields),
-        backend=BackendSpec(fields.get("backend", BackendSpec.name), tuple(sorted(options.items()))),
+        backend=_backend_spec(fields.get("backend", BackendSpec.name), dict(fields.get("model", ()))),
         encoder=EncoderSettings(**_section(fields, "encoder")),
         scenes=SceneSettings(**_section(fields, "scenes")),
         name_template=fields.get("name_template", DEFAULT_NAME_TEMPLATE),

@@ -37,11 +37,14 @@ def video_key(input_path: Path, settings: VideoSettings, chunk_frames: int) -> s
 
 
 def _model_files(backend: BackendSpec) -> list[Path]:
-    """The files a backend loads: its `config` and `checkpoint` options, or the default ToonCrafter checkpoint."""
+    """The files a backend loads: its `config` and `checkpoint` options, or the default ToonCrafter checkpoint; the
+    learned backends' weights manifest."""
     options = backend.option_dict()
     files = [Path(str(options[name])) for name in _FILE_OPTIONS if name in options]
     if backend.name == "tooncrafter" and "checkpoint" not in options and not options.get("random_weights"):
         files.append(DEFAULT_CHECKPOINT)
+    if options.get("weights_dir") is not None:  # rife, gmfss: the manifest changes with the weights it lists
+        files.append(Path(str(options["weights_dir"])) / "manifest.json")
     return files
 
 

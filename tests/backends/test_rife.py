@@ -1,0 +1,74 @@
+"""The `rife` backend around the network: options, padding, the ensemble, pinned threads (weights from `make weights`)."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import torch
+
+from tooncrafter_batch.backends.learned_options import LearnedOptions, locate_learned_weights
+from tooncrafter_batch.datatypes import Pair
+from tooncrafter_batch.errors import CheckpointError, SettingsError
+from tooncrafter_batch.synthetic import CartoonSpec, render_frame
+
+SPEC = CartoonSpec(width=150, height=90, num_frames=8, frame_rate=Fraction(24))
+
+
+@pytest.fixture(scope="module")
+def weights_dir() -> str:
+    try:
+        return locate_learned_weights(LearnedOptions(), "rife").weights_dir
+    except CheckpointError as error:
+        pytest.skip(f"rife weights absent: run `make weights` ({error})")
+
+
+def _pair() -> Pair:
+    return Pair(render_frame(SPEC, Fraction(0)), render_frame(SPEC, Fraction(2, 24)))
+
+
+def _rife(weights_dir: str, **options):
+    from tooncrafter_batch.backends.rife import RifeInterpolator
+
+    return RifeInterpolator(weights_dir=weights_dir, **options)
+
+
+@pytest.mark.parametrize("options, message", [
+    pytest.param({"dtype": "fp16"}, "needs device cuda", id="half-on-cpu"),
+    pytest.param({"scale": 0.7}, "scale must be one of", id="odd-scale"),
+    pytest.param({"device": "tpu"}, "device must be one of", id="unknown-device"),
+    pytest.param({"variant": "fancy"}, "variant must be one of", id="unknown-variant"),
+    pytest.param({"threads": 0}, "threads must be at least 1", id="no-threads"),
+])
+def test_bad_options_are_one_line_settings_errors(options, message):
+    with pytest.raises(SettingsError, match=message):
+        LearnedOptions(**options)
+
+
+def test_missing_weights_say_how_to_get_them(tmp_path):
+    with pytest.raises(CheckpointError, match=r"toonbatch model download rife"):
+        locate_learned_weights(LearnedOptions(weights_dir=str(tmp_path)), "rife")
+
+
+def test_in_betweens_lie_between_the_keyframes_and_keep_the_size(weights_dir):
+    pair = _pair()
+    middle = _rife(weights_dir).interpolate([pair], [[0.5]])[0][0]
+    assert middle.shape == pair.start.shape and middle.dtype == np.uint8
+    moved = np.abs(pair.start.astype(int) - pair.end).sum(axis=2) > 30
+    assert 0 < np.abs(middle.astype(int) - pair.start)[moved].mean() < np.abs(pair.end.astype(int) - pair.start)[moved].mean()
+
+
+def test_ensemble_is_close_to_the_plain_network_and_symmetric(weights_dir):
+    pair = _pair()
+    plain = _rife(weights_dir).interpolate([pair], [[0.5]])[0][0].astype(int)
+    ensemble = _rife(weights_dir, ensemble=True)
+    forward = ensemble.interpolate([pair], [[0.5]])[0][0].astype(int)
+    backward = ensemble.interpolate([Pair(pair.end, pair.start)], [[0.5]])[0][0].astype(int)
+    assert np.abs(forward - backward).max() <= 1, "the swapped pair gives the same middle frame"
+    assert 0 < np.abs(forward - plain).mean() < 4
+
+
+def test_threads_are_pinned(weights_dir):
+    _rife(weights_dir, threads=1)
+    assert torch.get_num_threads() == 1
+    _rife(weights_dir, threads=2)
+    assert torch.get_num_threads() == 2

@@ -1,0 +1,79 @@
+"""What the learned backends (`rife`, `gmfss`) share: their options, and the frame handling around a network.
+
+A network sees keyframes as (1, 3, h, w) float tensors in [0, 1], padded by repeating the border to a multiple of
+its size step (64 at scale 1.0) and cropped back after; the in-betweens of one pair are computed together, so
+work done once per pair (GMFSS's flows and features) is reused for every position. Keyframes showing the same
+drawing are cross-faded, as `flow` does: the flow of compression noise only moves the noise about.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..datatypes import Pair
+from .holds import cross_fade, is_held_drawing
+from .learned_options import LearnedOptions
+
+TORCH_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}  # one per DTYPES option
+PAD_MULTIPLE = 64  # at scale 1.0; the networks' coarsest level works at 1/32 (RIFE) or 1/64 (GMFSS) of the frame
+
+
+class LearnedInterpolator:
+    """The frame handling of a learned backend; a subclass builds its network and implements `synthesize`."""
+
+    name = "learned"
+    max_batch = 1
+
+    def __init__(self, options: LearnedOptions):
+        self.options = options
+        self.needs_gpu = options.needs_gpu
+        self.max_batch = options.batch_pairs
+        self.device = torch.device(options.device)
+        self.dtype = TORCH_DTYPES[options.dtype]
+        self.weights_dir = Path(options.weights_dir) if options.weights_dir is not None else None
+        if self.device.type == "cpu":
+            torch.set_num_threads(options.cpu_threads())
+
+    def interpolate(self, pairs: Sequence[Pair], times: Sequence[Sequence[float]]) -> list[list[np.ndarray]]:
+        return [self.interpolate_pair(pair, positions) for pair, positions in zip(pairs, times, strict=True)]
+
+    def interpolate_pair(self, pair: Pair, positions: Sequence[float]) -> list[np.ndarray]:
+        if not positions:
+            return []
+        if np.array_equal(pair.start, pair.end) or is_held_drawing(pair):
+            return [cross_fade(pair, position) for position in positions]
+        height, width = pair.start.shape[:2]
+        with torch.inference_mode():
+            start, end = self.to_tensor(pair.start), self.to_tensor(pair.end)
+            frames = self.synthesize(start, end, list(positions))  # each (1, 3, H, W) padded
+            return [to_image(frame[..., :height, :width]) for frame in frames]
+
+    def synthesize(self, start: torch.Tensor, end: torch.Tensor, positions: list[float]) -> list[torch.Tensor]:
+        """The frames at `positions` between two padded keyframes (1, 3, H, W) in [0, 1]."""
+        raise NotImplementedError
+
+    def to_tensor(self, image: np.ndarray) -> torch.Tensor:
+        """RGB uint8 (h, w, 3) -> (1, 3, H, W) in [0, 1] on the device, border-padded to the size step."""
+        tensor = torch.from_numpy(image).to(self.device).permute(2, 0, 1)[None].to(self.dtype) / 255.0
+        step = round(PAD_MULTIPLE / self.options.scale)
+        height, width = image.shape[:2]
+        pad_height, pad_width = -height % step, -width % step
+        if pad_height or pad_width:
+            tensor = F.pad(tensor, (0, pad_width, 0, pad_height), mode="replicate")
+        return tensor
+
+
+def to_image(frame: torch.Tensor) -> np.ndarray:
+    """(1, 3, h, w) in [0, 1] -> RGB uint8 (h, w, 3), rounded."""
+    scaled = (frame[0].float().clamp(0.0, 1.0) * 255.0).round().to(torch.uint8)
+    return np.ascontiguousarray(scaled.permute(1, 2, 0).cpu().numpy())
+
+
+def swap_average(forward: torch.Tensor, swapped: torch.Tensor) -> torch.Tensor:
+    """The ensemble: the mean of the frame computed 0 -> 1 at t and the one computed 1 -> 0 at 1 - t."""
+    return (forward + swapped) * 0.5
