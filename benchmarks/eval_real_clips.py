@@ -116,7 +116,9 @@ def machine() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--backend", action="append", help="backend to score (repeat); default flow, blend, duplicate")
+    parser.add_argument("--backend", action="append",
+                        help="backend to score (repeat), with options as name:key=value,...; default flow, blend, duplicate")
+    parser.add_argument("--protocol", action="append", help="only these protocols (sub_k2, sub_k4, uniq; repeat)")
     parser.add_argument("--clips", default="", help="comma-separated clip names (default: all of clips.json)")
     parser.add_argument("--no-ffmpeg", action="store_true", help="leave out ffmpeg's minterpolate")
     parser.add_argument("--check-harness", action="store_true", help="compare blend/dup with BASELINE.md")
@@ -133,7 +135,10 @@ def main() -> None:
             continue
         path = args.data / entry["path"]
         clip = load_clip(path, Fraction(str(entry["fps"])) if path.is_dir() else None)
-        settings = EvaluationSettings(protocols=clip_protocols(entry), backends=backends, vs_ffmpeg=use_ffmpeg)
+        protocols = tuple(p for p in clip_protocols(entry) if not args.protocol or p.name in args.protocol)
+        if not protocols:
+            continue
+        settings = EvaluationSettings(protocols=protocols, backends=backends, vs_ffmpeg=use_ffmpeg)
         for result in evaluate_clip(clip, settings):
             results.append(result)
             if args.check_harness:

@@ -14,6 +14,9 @@ from tooncrafter_batch.synthetic import CartoonSpec, render_frame
 # random weights) and minutes per pair on CPU; tests/backends/test_tooncrafter.py covers its contract instead.
 CONTRACT_BACKENDS = sorted(set(BACKENDS) - {"tooncrafter"})
 LEARNED = {"rife", "gmfss"}  # their weights come from `make weights`
+# GMFSS's fusion network redraws every pixel, so even at t ~ 0 its frame is not the start frame (about 2 levels off
+# on the reference's own frames, 4 on this small padded cartoon); the other backends warp the keyframes themselves.
+NEAR_START_ERROR = {"gmfss": 6.0}
 SPEC = CartoonSpec(width=97, height=55, num_frames=8, frame_rate=Fraction(24))  # odd size on purpose
 
 
@@ -45,7 +48,7 @@ def test_backend_contract(name):
 
     near_start = batched[1][0].astype(np.int16)
     assert np.abs(near_start - pairs[1].start).mean() < np.abs(near_start - pairs[1].end).mean(), "t ~ 0 is the start"
-    assert np.abs(near_start - pairs[1].start).mean() < 2.0
+    assert np.abs(near_start - pairs[1].start).mean() < NEAR_START_ERROR.get(name, 2.0)
     assert all(np.array_equal(frame, pairs[2].start) for frame in batched[2]), "identical keyframes stay still"
 
     one_by_one = [backend.interpolate([pair], [positions])[0] for pair, positions in zip(pairs, times)]

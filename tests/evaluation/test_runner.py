@@ -5,12 +5,13 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from tooncrafter_batch.backends.base import BackendSpec
 from tooncrafter_batch.backends.baseline import BlendInterpolator
 from tooncrafter_batch.errors import BackendError, SettingsError
 from tooncrafter_batch.evaluation.metrics import PSNR_CAP, FrameScore
 from tooncrafter_batch.evaluation.protocols import Case, Clip, Protocol, ProtocolKind
 from tooncrafter_batch.evaluation.report import markdown_table, results_to_dict
-from tooncrafter_batch.evaluation.runner import (EvaluationSettings, MethodResult, ProtocolResult, combine,
+from tooncrafter_batch.evaluation.runner import (EvaluationSettings, parse_backend, MethodResult, ProtocolResult, combine,
                                                  evaluate_clip, predict_with_backend, summarize)
 
 
@@ -93,9 +94,23 @@ def test_report_shapes():
 @pytest.mark.parametrize("kwargs, error", [
     pytest.param(dict(protocols=()), SettingsError, id="no-protocol"),
     pytest.param(dict(protocols=(Protocol(ProtocolKind.uniq),), backends=()), SettingsError, id="nothing-to-measure"),
-    pytest.param(dict(protocols=(Protocol(ProtocolKind.uniq),), backends=("rife",)), BackendError, id="unknown"),
+    pytest.param(dict(protocols=(Protocol(ProtocolKind.uniq),), backends=("magic",)), BackendError, id="unknown"),
     pytest.param(dict(protocols=(Protocol(ProtocolKind.uniq),), input_fps=Fraction(0)), SettingsError, id="fps"),
 ])
 def test_bad_settings_are_refused(kwargs, error):
     with pytest.raises(error):
         EvaluationSettings(**kwargs)
+
+
+@pytest.mark.parametrize("text, expected", [
+    pytest.param("rife", BackendSpec("rife"), id="plain"),
+    pytest.param("rife:fit=pad,ensemble=true", BackendSpec("rife", (("ensemble", True), ("fit", "pad"))), id="options"),
+    pytest.param("gmfss:scale=0.5", BackendSpec("gmfss", (("scale", 0.5),)), id="number"),
+])
+def test_backends_with_options_parse(text, expected):
+    assert parse_backend(text) == expected
+
+
+def test_backend_options_without_values_are_refused():
+    with pytest.raises(SettingsError, match="name:key=value"):
+        parse_backend("rife:ensemble")

@@ -1,9 +1,11 @@
-"""What the learned backends (`rife`, `gmfss`) share: their options, and the frame handling around a network.
+"""What the learned backends (`rife`, `gmfss`) share: the frame handling around a network.
 
-A network sees keyframes as (1, 3, h, w) float tensors in [0, 1], padded by repeating the border to a multiple of
-its size step (64 at scale 1.0) and cropped back after; the in-betweens of one pair are computed together, so
-work done once per pair (GMFSS's flows and features) is reused for every position. Keyframes showing the same
-drawing are cross-faded, as `flow` does: the flow of compression noise only moves the noise about.
+A network sees keyframes as (1, 3, H, W) float tensors in [0, 1] whose sides are multiples of its size step (64 at
+scale 1.0). Other sizes are stretched to the next multiple and the output stretched back, as the reference does
+(`fit=stretch`; on real and synthetic cartoons this scored above padding the border, `fit=pad`). The in-betweens
+of one pair are computed together, so work done once per pair (GMFSS's flows and features) serves every position.
+Keyframes showing the same drawing are cross-faded, as `flow` does: the flow of compression noise only moves the
+noise about.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from .holds import cross_fade, is_held_drawing
 from .learned_options import LearnedOptions
 
 TORCH_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}  # one per DTYPES option
-PAD_MULTIPLE = 64  # at scale 1.0; the networks' coarsest level works at 1/32 (RIFE) or 1/64 (GMFSS) of the frame
+SIZE_STEP = 64  # at scale 1.0; the networks' coarsest level works at 1/32 (RIFE) or 1/64 (GMFSS) of the frame
 
 
 class LearnedInterpolator:
@@ -50,22 +52,35 @@ class LearnedInterpolator:
         height, width = pair.start.shape[:2]
         with torch.inference_mode():
             start, end = self.to_tensor(pair.start), self.to_tensor(pair.end)
-            frames = self.synthesize(start, end, list(positions))  # each (1, 3, H, W) padded
-            return [to_image(frame[..., :height, :width]) for frame in frames]
+            frames = self.synthesize(start, end, list(positions))  # each (1, 3, H, W)
+            return [to_image(self.back_to_size(frame, height, width)) for frame in frames]
 
     def synthesize(self, start: torch.Tensor, end: torch.Tensor, positions: list[float]) -> list[torch.Tensor]:
         """The frames at `positions` between two padded keyframes (1, 3, H, W) in [0, 1]."""
         raise NotImplementedError
 
     def to_tensor(self, image: np.ndarray) -> torch.Tensor:
-        """RGB uint8 (h, w, 3) -> (1, 3, H, W) in [0, 1] on the device, border-padded to the size step."""
+        """RGB uint8 (h, w, 3) -> (1, 3, H, W) in [0, 1] on the device, H and W the next multiples of the step."""
         tensor = torch.from_numpy(image).to(self.device).permute(2, 0, 1)[None].to(self.dtype) / 255.0
-        step = round(PAD_MULTIPLE / self.options.scale)
         height, width = image.shape[:2]
-        pad_height, pad_width = -height % step, -width % step
-        if pad_height or pad_width:
-            tensor = F.pad(tensor, (0, pad_width, 0, pad_height), mode="replicate")
-        return tensor
+        size = self.network_size(height, width)
+        if size == (height, width):
+            return tensor
+        if self.options.fit == "pad":
+            return F.pad(tensor, (0, size[1] - width, 0, size[0] - height), mode="replicate")
+        return F.interpolate(tensor, size=size, mode="bilinear")
+
+    def network_size(self, height: int, width: int) -> tuple[int, int]:
+        step = round(SIZE_STEP / self.options.scale)
+        return -(-height // step) * step, -(-width // step) * step
+
+    def back_to_size(self, frame: torch.Tensor, height: int, width: int) -> torch.Tensor:
+        """A network frame (1, 3, H, W) at the keyframes' size again: cropped (pad) or stretched back."""
+        if frame.shape[-2:] == (height, width):
+            return frame
+        if self.options.fit == "pad":
+            return frame[..., :height, :width]
+        return F.interpolate(frame, size=(height, width), mode="bilinear")
 
 
 def to_image(frame: torch.Tensor) -> np.ndarray:

@@ -17,7 +17,8 @@ DEVICES = ("cpu", "cuda")
 DTYPES = ("fp32", "fp16", "bf16")
 SCALES = (0.25, 0.5, 1.0)  # flow resolution: 1.0 up to 1080p, 0.5 for 4K (as the reference's scale option)
 VARIANTS = ("union", "base")
-MAX_THREADS = 4  # gmfss: union also feeds RIFE's frame to the fusion network
+MAX_THREADS = 4
+FITS = ("stretch", "pad")  # gmfss: union also feeds RIFE's frame to the fusion network
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,10 @@ class LearnedOptions:
     batch_pairs: int = 1  # pairs per backend call (and per work unit)
     variant: str = "union"  # gmfss only
     threads: int | None = None  # CPU threads of the network; None: as many as cores, at most MAX_THREADS
+    fit: str = "stretch"  # a size the network cannot take: stretch to the next one (as the reference) | pad the border
 
     def __post_init__(self):
-        choices = {"device": DEVICES, "dtype": DTYPES, "variant": VARIANTS}
+        choices = {"device": DEVICES, "dtype": DTYPES, "variant": VARIANTS, "fit": FITS}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")

@@ -22,6 +22,12 @@ def _build_rife(**options) -> Interpolator:
     return RifeInterpolator(**options)
 
 
+def _build_gmfss(**options) -> Interpolator:
+    from .gmfss import GmfssInterpolator
+
+    return GmfssInterpolator(**options)
+
+
 def _build_tooncrafter(**options) -> Interpolator:
     from .tooncrafter import ToonCrafterInterpolator  # torch and open_clip load only when this backend is used
 
@@ -34,6 +40,7 @@ BACKENDS: dict[str, Callable[..., Interpolator]] = {
     "duplicate": DuplicateInterpolator,
     "tooncrafter": _build_tooncrafter,
     "rife": _build_rife,
+    "gmfss": _build_gmfss,
 }
 
 LEARNED_BACKENDS = frozenset({"rife", "gmfss"})  # networks with weights from `toonbatch model download`

@@ -16,6 +16,7 @@ from itertools import groupby
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
+import yaml
 
 from ..backends.base import BackendSpec, Interpolator
 from ..backends.registry import BACKENDS, build_backend
@@ -42,7 +43,7 @@ class EvaluationSettings:
             raise SettingsError("give at least one protocol")
         if not self.backends and not self.vs_ffmpeg:
             raise SettingsError("nothing to measure: give --backend NAME or --vs-ffmpeg")
-        unknown = [name for name in self.backends if name not in BACKENDS]
+        unknown = [name for name in self.backends if parse_backend(name).name not in BACKENDS]
         if unknown:
             raise BackendError(f"unknown backend {unknown[0]!r}; choose from: {', '.join(sorted(BACKENDS))}")
         if self.input_fps is not None and self.input_fps <= 0:
@@ -107,7 +108,7 @@ def evaluate_clip(clip: Clip, settings: EvaluationSettings) -> list[ProtocolResu
     """Measure every method of `settings` on `clip` under each of its protocols."""
     if settings.vs_ffmpeg:
         require_ffmpeg()
-    predictors = {name: partial(predict_with_backend, build_backend(BackendSpec(name))) for name in settings.backends}
+    predictors = {name: partial(predict_with_backend, build_backend(parse_backend(name))) for name in settings.backends}
     if settings.vs_ffmpeg:
         predictors.update({name: partial(predict_with_ffmpeg, name) for name in FFMPEG_METHODS})
     shots = tuple(scenes(thumbnails(clip)))
@@ -117,6 +118,15 @@ def evaluate_clip(clip: Clip, settings: EvaluationSettings) -> list[ProtocolResu
         methods = tuple(score_method(name, predictor, clip, cases) for name, predictor in predictors.items())
         results.append(ProtocolResult(clip=clip.name, protocol=protocol, scenes=shots, methods=methods))
     return results
+
+
+def parse_backend(text: str) -> BackendSpec:
+    """A backend and its options as `name` or `name:key=value,key=value` (values read as YAML: `ensemble=true`)."""
+    name, _, options = text.partition(":")
+    pairs = [item.split("=", 1) for item in options.split(",") if item]
+    if any(len(pair) != 2 for pair in pairs):
+        raise SettingsError(f"backend {text!r}: options go as name:key=value,key=value")
+    return BackendSpec(name, tuple(sorted((key, yaml.safe_load(value)) for key, value in pairs)))
 
 
 def score_method(name: str, predictor: Predictor, clip: Clip, cases: Sequence[Case]) -> MethodResult:

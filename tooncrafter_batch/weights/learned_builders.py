@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from ..errors import CheckpointError
+from ..models.gmfss.gmfss import GMFSS
 from ..models.rife import IFNet
 from .checkpoint import compare_layout, state_dict_layout
 from .learned import default_weights_dir, load_learned_state_dict
@@ -16,6 +17,15 @@ from .learned import default_weights_dir, load_learned_state_dict
 def build_rife(weights_dir: Path | None = None, device: torch.device | str = "cpu") -> IFNet:
     """RIFE 4.x IFNet with the `rife` weights, in eval mode on `device`."""
     return load_learned_weights(IFNet(), "rife", weights_dir).to(device).eval()
+
+
+def build_gmfss(variant: str = "union", flow_scale: float = 1.0, weights_dir: Path | None = None,
+                device: torch.device | str = "cpu") -> GMFSS:
+    """GMFSS Fortuna ("union" or "base"), each part with its own weights file, in eval mode on `device`."""
+    model = GMFSS(variant, flow_scale)
+    for attribute, name in model.checkpoint_names().items():
+        load_learned_weights(getattr(model, attribute), name, weights_dir)
+    return model.to(device).eval()
 
 
 def load_learned_weights(model: nn.Module, name: str, weights_dir: Path | None = None) -> nn.Module:

@@ -1,4 +1,5 @@
-"""The `rife` backend around the network: options, padding, the ensemble, pinned threads (weights from `make weights`)."""
+"""The learned backends around their networks: options, padding, the ensemble, pinned threads, work reused per pair
+(weights from `make weights`)."""
 
 from fractions import Fraction
 
@@ -72,3 +73,25 @@ def test_threads_are_pinned(weights_dir):
     assert torch.get_num_threads() == 1
     _rife(weights_dir, threads=2)
     assert torch.get_num_threads() == 2
+
+
+def test_gmfss_prepares_each_pair_once_for_all_its_positions(weights_dir, monkeypatch):
+    from tooncrafter_batch.backends.gmfss import GmfssInterpolator
+    from tooncrafter_batch.models.gmfss.gmfss import GMFSS
+
+    calls = []
+    original = GMFSS.prepare
+    monkeypatch.setattr(GMFSS, "prepare", lambda self, *frames: calls.append(1) or original(self, *frames))
+    backend = GmfssInterpolator(weights_dir=weights_dir)
+    frames = backend.interpolate([_pair()], [[0.25, 0.5, 0.75]])[0]
+    assert len(calls) == 1 and len(frames) == 3
+    assert np.abs(frames[0].astype(int) - _pair().start).mean() < np.abs(frames[2].astype(int) - _pair().start).mean()
+
+
+@pytest.mark.parametrize("fit", ["stretch", "pad"])
+def test_sizes_the_network_cannot_take_come_back_at_their_own_size(weights_dir, fit):
+    odd = Pair(_pair().start[:77, :131].copy(), _pair().end[:77, :131].copy())
+    frame = _rife(weights_dir, fit=fit).interpolate([odd], [[0.5]])[0][0]
+    assert frame.shape == (77, 131, 3)
+    moved = np.abs(odd.start.astype(int) - odd.end).sum(axis=2) > 30
+    assert np.abs(frame.astype(int) - odd.start)[moved].mean() < np.abs(odd.end.astype(int) - odd.start)[moved].mean()
