@@ -72,3 +72,14 @@ def locate_learned_weights(options: LearnedOptions, name: str) -> LearnedOptions
     folder = Path(options.weights_dir) if options.weights_dir is not None else default_weights_dir()
     check_weights_present(name, folder)
     return dataclasses.replace(options, weights_dir=str(folder.resolve()))
+
+
+def learned_weights_present(name: str, weights_dir: Path | None = None) -> bool:
+    """Whether backend `name` would find its weights (in `weights_dir`, or the default folder)."""
+    from ..errors import CheckpointError
+
+    try:
+        locate_learned_weights(LearnedOptions(weights_dir=None if weights_dir is None else str(weights_dir)), name)
+    except CheckpointError:
+        return False
+    return True

@@ -45,6 +45,11 @@ BACKENDS: dict[str, Callable[..., Interpolator]] = {
 
 LEARNED_BACKENDS = frozenset({"rife", "gmfss"})  # networks with weights from `toonbatch model download`
 
+# `--backend auto`: the first of these whose weights are present. The order is measured (docs/BENCHMARKS.md,
+# "Default backend"): quality on the real clips, and only backends at least as fast as ffmpeg's minterpolate on a
+# CPU; flow needs no weights and ends the ladder.
+DEFAULT_LADDER = ("rife", "flow")
+
 # Backends that are cheap to copy and spend their time in OpenCV (which releases the GIL): run locally without a
 # worker count, they get one thread per CPU core (at most MAX_AUTO_THREADS), each with its own copy.
 THREADED_BACKENDS = frozenset({"flow"})

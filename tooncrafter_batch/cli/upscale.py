@@ -10,7 +10,8 @@ import typer
 from rich.console import Console
 
 from ..backends.base import BackendSpec
-from ..backends.learned_options import LearnedOptions
+from ..backends.learned_options import LearnedOptions, learned_weights_present
+from ..backends.registry import DEFAULT_LADDER, LEARNED_BACKENDS
 from ..backends.tooncrafter_options import ToonCrafterOptions, locate_weights
 from ..errors import OutputError
 from ..imaging.grid_fit import FitMode
@@ -50,6 +51,7 @@ from .model_options import (
 
 
 class BackendName(str, Enum):
+    auto = "auto"
     flow = "flow"
     rife = "rife"
     gmfss = "gmfss"
@@ -74,7 +76,7 @@ def upscale_fps(
     output: Annotated[Optional[str], typer.Option("-o", "--output", help="Output file, or a folder (existing, or ending in /) for numbered PNGs. Default: <stem>_x<N>.<ext> beside the input.")] = None,
     factor: Annotated[Optional[int], typer.Option(help="Multiply the frame rate by this integer (>= 2): N frames in, N x factor out.")] = None,
     fps: Annotated[Optional[str], typer.Option(help="Target frame rate instead of --factor: 60, 60000/1001 or 59.94 (above the input rate).")] = None,
-    backend: Annotated[BackendName, typer.Option(help="Interpolator: flow (optical flow, CPU, no weights), rife (RIFE 4.x network), gmfss (GMFSS Fortuna network; slow on a CPU), tooncrafter (diffusion; a GPU is advised), blend (cross-fade) or duplicate.")] = BackendName.flow,
+    backend: Annotated[BackendName, typer.Option(help="Interpolator: auto (rife when its weights are installed, else flow), flow (optical flow, CPU, no weights), rife (RIFE 4.x network), gmfss (GMFSS Fortuna network; slow on a CPU), tooncrafter (diffusion; a GPU is advised), blend (cross-fade) or duplicate.")] = BackendName.auto,
     executor: Annotated[ExecutorKind, typer.Option(help="Where interpolation runs: local threads, Ray actors, or auto (Ray when --ray-address, a GPU backend or --workers > 1).")] = ExecutorKind.auto,
     workers: Annotated[Optional[int], typer.Option(min=1, help="Parallel backend instances (threads locally, actors on Ray). Default: one thread per CPU core (up to 4) for flow run locally, else 1.")] = None,
     ray_address: Annotated[Optional[str], typer.Option(help="Join this existing Ray cluster instead of starting one.")] = None,
@@ -109,6 +111,8 @@ def upscale_fps(
     debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")] = False,
 ) -> None:
     """Raise the frame rate of INPUT with generated in-betweens, keeping its sound, timing and scene cuts."""
+    if backend is BackendName.auto:
+        backend = _auto_backend(weights_dir, quiet)
     model = None  # weights found (or fetched) here, before any executor starts
     if backend is BackendName.tooncrafter:
         model = locate_weights(tooncrafter_options(
@@ -142,6 +146,21 @@ def upscale_fps(
         console.print(
             f"{result.frames_in} frames in -> {result.frames_out} out at {_rate(result.output_rate)} fps, "
             f"{result.scenes} scene(s), {_drawings(result)}{result.seconds:.1f} s: {result.output}", highlight=False)
+
+
+def _auto_backend(weights_dir: Path | None, quiet: bool) -> BackendName:
+    """The first backend of the measured ladder whose weights are present; a one-line notice when one is missing."""
+    missing = []
+    for name in DEFAULT_LADDER:
+        if name not in LEARNED_BACKENDS or learned_weights_present(name, weights_dir):
+            if missing and not quiet:
+                Console(stderr=True).print(
+                    f"note: using {name}; {missing[0]} scores higher on real cartoons but its weights are not "
+                    f"installed: `toonbatch model download {missing[0]}` (or --backend {name} to silence this)",
+                    highlight=False)
+            return BackendName(name)
+        missing.append(name)
+    return BackendName.flow
 
 
 def _backend_spec(backend: BackendName, model: ToonCrafterOptions | LearnedOptions | None) -> BackendSpec:

