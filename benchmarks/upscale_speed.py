@@ -1,6 +1,7 @@
 """Speed and memory of `toonbatch upscale-fps --factor 4` on a synthetic 640x360 clip, against ffmpeg minterpolate.
 
     .venv/bin/python benchmarks/upscale_speed.py [--frames 96] [--backend flow] [--workers N] [--input FILE]
+        [--extra '--scale 0.5']
 
 Each contender runs as its own process (so peak memory is its own): `toonbatch upscale-fps` and, when an ffmpeg
 binary is installed, `ffmpeg -vf minterpolate=...mci...` on the same input in the same run. Prints a markdown table
@@ -13,6 +14,7 @@ import argparse
 import os
 import platform
 import resource
+import shlex
 import shutil
 import subprocess
 import sys
@@ -58,6 +60,7 @@ def main() -> None:
     parser.add_argument("--backend", default="flow")
     parser.add_argument("--workers", type=int, default=None, help="default: toonbatch's own choice")
     parser.add_argument("--input", type=Path, help="benchmark this file instead of a synthetic clip")
+    parser.add_argument("--extra", default="", help="more toonbatch options, one string (e.g. '--scale 0.5')")
     args = parser.parse_args()
     rate = Fraction(24000, 1001)
     with tempfile.TemporaryDirectory() as folder:
@@ -71,8 +74,10 @@ def main() -> None:
         rows = []
         workers = [] if args.workers is None else ["--workers", str(args.workers)]
         seconds, cpu, peak = timed([str(toonbatch), "upscale-fps", str(source), "--factor", "4", "--backend", args.backend,
-                                    *workers, "--dedupe", "off", "--quiet", "-o", str(folder / "a.mp4")])
-        rows.append((f"toonbatch {args.backend} x4 (workers {args.workers or 'default'})", seconds, cpu, peak))
+                                    *workers, *shlex.split(args.extra), "--dedupe", "off", "--quiet", "-o",
+                                    str(folder / "a.mp4")])
+        rows.append((f"toonbatch {args.backend} {args.extra} x4 (workers {args.workers or 'default'})".replace("  ", " "),
+                     seconds, cpu, peak))
         ffmpeg = shutil.which("ffmpeg")
         if ffmpeg:
             seconds_ff, cpu_ff, peak_ff = timed([ffmpeg, "-y", "-i", str(source), "-vf", MINTERPOLATE.format(fps=f"4*{rate}"),

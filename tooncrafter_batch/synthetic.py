@@ -21,7 +21,6 @@ import cv2
 import numpy as np
 
 from .errors import SettingsError
-from .video.encode import write_clip
 
 _SUBPIXEL_BITS = 4  # polygon vertices are drawn with 1/16-pixel precision, so motion is continuous
 _TONE_HZ = (440.0, 660.0)  # pitch of shot 0 and shot 1
@@ -202,6 +201,8 @@ def render_audio(spec: CartoonSpec) -> tuple[np.ndarray, int]:
 def write_cartoon(path: Path, spec: CartoonSpec) -> Path:
     """Render the clip (and its sound when `spec.with_audio`) into a video file at `path`."""
     audio = render_audio(spec) if spec.with_audio else None
+    from .video.encode import write_clip  # PyAV only where clips are written (not on a bare GPU box)
+
     write_clip(Path(path), render_frames(spec), Fraction(spec.frame_rate), audio=audio)
     return Path(path)
 
