@@ -95,3 +95,19 @@ def test_sizes_the_network_cannot_take_come_back_at_their_own_size(weights_dir, 
     assert frame.shape == (77, 131, 3)
     moved = np.abs(odd.start.astype(int) - odd.end).sum(axis=2) > 30
     assert np.abs(frame.astype(int) - odd.start)[moved].mean() < np.abs(odd.end.astype(int) - odd.start)[moved].mean()
+
+
+def test_batch_pairs_run_together_and_agree_with_one_at_a_time(weights_dir, monkeypatch):
+    from tooncrafter_batch.models.rife.ifnet import IFNet
+
+    batch_sizes = []
+    original = IFNet.forward
+    monkeypatch.setattr(IFNet, "forward", lambda self, a, b, t, scale=1.0: batch_sizes.append(a.shape[0])
+                        or original(self, a, b, t, scale))
+    other = Pair(render_frame(SPEC, Fraction(3, 24)), render_frame(SPEC, Fraction(5, 24)))
+    pairs, times = [_pair(), Pair(_pair().start, _pair().start), other], [[0.5], [0.5], [0.25, 0.75]]
+    together = _rife(weights_dir, batch_pairs=4).interpolate(pairs, times)
+    assert batch_sizes == [3], "the two moving pairs' three in-betweens in one forward; the still pair cross-faded"
+    alone = [_rife(weights_dir).interpolate([pair], [positions])[0] for pair, positions in zip(pairs, times)]
+    for got, want in zip(together, alone):
+        assert len(got) == len(want) and all(np.abs(a.astype(int) - b).max() <= 1 for a, b in zip(got, want))

