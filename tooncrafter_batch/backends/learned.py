@@ -1,9 +1,10 @@
 """What the learned backends (`rife`, `gmfss`) share: the frame handling around a network.
 
-A network sees keyframes as (1, 3, H, W) float tensors in [0, 1] whose sides are multiples of its size step (64 at
-scale 1.0). Other sizes are stretched to the next multiple and the output stretched back, as the reference does
-(`fit=stretch`; on real and synthetic cartoons this scored above padding the border, `fit=pad`). The in-betweens
-of one pair are computed together, so work done once per pair (GMFSS's flows and features) serves every position.
+A network sees keyframes as (p, 3, H, W) float tensors in [0, 1] whose sides are multiples of its size step (64 at
+scale 1.0). Other sizes are padded by repeating the border and cropped back (`fit=pad`); the reference stretches them
+to the next multiple and back (`fit=stretch`), which scored 1.0 dB lower on the real clips' sub_k2/sub_k4 and 0.2 dB
+lower on uniq (docs/BENCHMARKS.md). The in-betweens of a pair are computed together, so work done once per pair
+(GMFSS's flows and features) serves every position.
 Keyframes showing the same drawing are cross-faded, as `flow` does: the flow of compression noise only moves the
 noise about.
 """

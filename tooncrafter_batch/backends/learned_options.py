@@ -18,7 +18,7 @@ DTYPES = ("fp32", "fp16", "bf16")
 SCALES = (0.25, 0.5, 1.0)  # flow resolution: 1.0 up to 1080p, 0.5 for 4K (as the reference's scale option)
 VARIANTS = ("union", "base")
 MAX_THREADS = 4
-FITS = ("stretch", "pad")  # gmfss: union also feeds RIFE's frame to the fusion network
+FITS = ("pad", "stretch")  # gmfss: union also feeds RIFE's frame to the fusion network
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class LearnedOptions:
     batch_pairs: int = 1  # pairs per backend call (and per work unit)
     variant: str = "union"  # gmfss only
     threads: int | None = None  # CPU threads of the network; None: as many as cores, at most MAX_THREADS
-    fit: str = "stretch"  # a size the network cannot take: stretch to the next one (as the reference) | pad the border
+    fit: str = "pad"  # a size the network cannot take: pad the border (measured better) | stretch (as the reference)
 
     def __post_init__(self):
         choices = {"device": DEVICES, "dtype": DTYPES, "variant": VARIANTS, "fit": FITS}
