@@ -76,7 +76,7 @@ def upscale_fps(
     output: Annotated[Optional[str], typer.Option("-o", "--output", help="Output file, or a folder (existing, or ending in /) for numbered PNGs. Default: <stem>_x<N>.<ext> beside the input.")] = None,
     factor: Annotated[Optional[int], typer.Option(help="Multiply the frame rate by this integer (>= 2): N frames in, N x factor out.")] = None,
     fps: Annotated[Optional[str], typer.Option(help="Target frame rate instead of --factor: 60, 60000/1001 or 59.94 (above the input rate).")] = None,
-    backend: Annotated[BackendName, typer.Option(help="Interpolator: auto (rife when its weights are installed, else flow), flow (optical flow, CPU, no weights), rife (RIFE 4.x network), gmfss (GMFSS Fortuna network; slow on a CPU), tooncrafter (diffusion; a GPU is advised), blend (cross-fade) or duplicate.")] = BackendName.auto,
+    backend: Annotated[BackendName, typer.Option(help="Interpolator: auto (the best measured one whose weights are installed: today flow), flow (optical flow, CPU, no weights), rife (RIFE 4.x network), gmfss (GMFSS Fortuna network; slow on a CPU), tooncrafter (diffusion; a GPU is advised), blend (cross-fade) or duplicate.")] = BackendName.auto,
     executor: Annotated[ExecutorKind, typer.Option(help="Where interpolation runs: local threads, Ray actors, or auto (Ray when --ray-address, a GPU backend or --workers > 1).")] = ExecutorKind.auto,
     workers: Annotated[Optional[int], typer.Option(min=1, help="Parallel backend instances (threads locally, actors on Ray). Default: one thread per CPU core (up to 4) for flow run locally, else 1.")] = None,
     ray_address: Annotated[Optional[str], typer.Option(help="Join this existing Ray cluster instead of starting one.")] = None,
@@ -155,7 +155,7 @@ def _auto_backend(weights_dir: Path | None, quiet: bool) -> BackendName:
         if name not in LEARNED_BACKENDS or learned_weights_present(name, weights_dir):
             if missing and not quiet:
                 Console(stderr=True).print(
-                    f"note: using {name}; {missing[0]} scores higher on real cartoons but its weights are not "
+                    f"note: using {name}; {missing[0]} is the better measured backend but its weights are not "
                     f"installed: `toonbatch model download {missing[0]}` (or --backend {name} to silence this)",
                     highlight=False)
             return BackendName(name)
