@@ -26,6 +26,9 @@ _LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], np.float32)  # BT.601, as idet a
 _COMB_LEVEL = 10.0  # luma levels both vertical neighbours differ by (fieldmatch's cthresh is 9)
 _COMB_BLOCK = 16  # pixels; the comb score is the worst block's, so a small moving character still counts
 _COMBED_SCORE = 0.02  # share of a block's pixels in vertical runs of comb: above it a frame is combed
+# 4:2:0 chroma upsampled across a woven frame's two pictures leaves a faint comb on the right pairing of its
+# fields; a pairing counts as combed only when it combs at least this share as much as the frame itself
+_PAIRED_SHARE = 0.5
 _MOVING_LEVEL = 0.5  # mean absolute luma difference from the previous frame: above it the frame moved
 _BLEND_RESIDUAL = 0.12  # RMS of what a*prev + (1-a)*next misses, relative to RMS(prev - next)
 _BLEND_WEIGHTS = (0.1, 0.9)  # a blend's weight of the previous frame lies inside these
@@ -257,7 +260,7 @@ def _state_costs(measures: FrameMeasures) -> tuple[np.ndarray, np.ndarray]:
     woven = np.isin(roles, WOVEN_ROLES)
     costs, refunds = [], []
     for next_comb in (measures.tff_next_comb, measures.bff_next_comb):
-        paired = (next_comb > _COMBED_SCORE)[:, None]
+        paired = ((next_comb > _COMBED_SCORE) & (next_comb > _PAIRED_SHARE * measures.own_comb))[:, None]
         costs.append(np.where(woven, paired, own[:, None]))
         refunds.append(woven & paired)
     return (np.concatenate(costs, axis=1).astype(np.float64), np.concatenate(refunds, axis=1).astype(np.float64))
