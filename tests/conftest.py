@@ -39,3 +39,11 @@ def fake_learned_wheel(tmp_path, monkeypatch) -> Path:
     wheel = write_fake_wheel(tmp_path / WHEEL_NAME, {name: pickled(fake_state_dict(name)) for name in LEARNED_FILES})
     accept_fake_wheel(wheel, monkeypatch)
     return wheel
+
+
+@pytest.fixture(scope="session")
+def legacy_clips(tmp_path_factory) -> dict:
+    """progressive, telecined, interlaced and blended versions of one tiny cartoon (see legacy_clips.py)."""
+    from legacy_clips import write_legacy_clips
+
+    return write_legacy_clips(tmp_path_factory.mktemp("legacy"))

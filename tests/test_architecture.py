@@ -13,7 +13,7 @@ FLOORS = {
     "errors": 0, "datatypes": 0, "progress": 0,
     "models": 1, "imaging": 1,
     "weights": 2, "planning": 2, "video": 2,
-    "backends": 3, "sketches": 3, "synthetic": 3,
+    "backends": 3, "sketches": 3, "synthetic": 3, "conditioning": 3,
     "orchestration": 4, "evaluation": 4,
     "pipeline": 5,
     "keyframes": 6, "jobs": 6,

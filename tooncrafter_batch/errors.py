@@ -38,3 +38,7 @@ class CheckpointError(ToonbatchError):
 
 class BackendError(ToonbatchError):
     """An interpolation backend cannot run here (missing GPU, missing weights, unknown name)."""
+
+
+class SourceError(InputError):
+    """The input's frames contradict what `--source` says they are (e.g. telecine on a clip with no pulldown)."""

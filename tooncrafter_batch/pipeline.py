@@ -1,7 +1,10 @@
-"""One video, end to end: decode -> scene cuts -> keyframe timing -> output plan -> executor(backend) -> encode.
+"""One video, end to end: decode -> source conditioning -> scene cuts -> keyframe timing -> output plan ->
+executor(backend) -> encode.
 
 Everything streams: frames are decoded, checked for cuts and held drawings, planned, interpolated and encoded one
-pair at a time, with only a bounded number of pairs in flight, so a long video is never held in memory.
+pair at a time, with only a bounded number of pairs in flight, so a long video is never held in memory. Source
+conditioning (`--source`, see conditioning.py) looks at the whole input in a first streaming pass, unless told
+the input is progressive.
 """
 
 from __future__ import annotations
@@ -16,15 +19,16 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from .backends.base import BackendSpec
+from .conditioning import ConditionedSource, SourceMode, condition_source
 from .datatypes import Frame
 from .errors import OutputError
 from .orchestration import create_executor
 from .orchestration.base import Executor, WorkUnit
-from .planning.plan import PairJob, SlotPlanner, count_outputs
+from .planning.plan import PairJob, SlotPlanner
 from .planning.scenes import CutDetector, SceneSettings
 from .planning.timing import TimingSettings, select_keys
 from .progress import Progress, SilentProgress
-from .video.decode import VideoSource, open_video
+from .video.decode import open_video
 from .video.encode import EncoderSettings, open_writer, output_container_for
 
 
@@ -42,6 +46,7 @@ class UpscaleSettings:
     executor: ExecutorSettings = field(default_factory=ExecutorSettings)
     scenes: SceneSettings = field(default_factory=SceneSettings)
     encoder: EncoderSettings = field(default_factory=EncoderSettings)
+    source: SourceMode = SourceMode.auto  # what the input's frames are (legacy video): auto finds out
     input_fps: Fraction | None = None  # needed for a folder of PNGs; overrides nothing for videos
     allow_partial: bool = False
     overwrite: bool = False
@@ -59,6 +64,8 @@ class UpscaleResult:
     output_rate: Fraction
     warnings: tuple[str, ...] = ()
     keyframes: int = 0  # source frames used as keyframes (with dedupe, the distinct drawings)
+    source: str = ""  # one line: what the input's frames were and the rate they were restored to
+    notes: tuple[str, ...] = ()  # close calls the user may want to override (one line each)
 
 
 def default_output_path(input_path: Path, timing: TimingSettings) -> Path:
@@ -94,19 +101,23 @@ class Upscaler:
         started = time.monotonic()
         check_output_path(input_path, output_path, self.settings.overwrite)  # 1. fail early on a bad output
         source = open_video(input_path, self.settings.input_fps, self.settings.allow_partial)  # 2. decode
-        output_rate = self.settings.timing.output_rate(source.info.frame_rate)  # 3. timing
-        self._start_progress(source)
-        counter = _FrameCounter(source.frames(), self.progress)
-        jobs = self._plan(counter, source, output_rate)  # 4. scenes + plan
+        conditioned = condition_source(source, self.settings.source, self.progress)  # 3. source conditioning
+        output_rate = self.settings.timing.output_rate(conditioned.frame_rate)  # 4. timing
+        self._start_progress(conditioned)
+        counter = _FrameCounter(conditioned.frames(), self.progress)
+        jobs = self._plan(counter, conditioned, output_rate)  # 5. scenes + plan
         with create_executor(self.settings.executor.kind, self.settings.backend, self.settings.needs_gpu,
                              self.settings.executor.workers, self.settings.executor.address) as executor:
-            frames = execute_jobs(jobs, executor, self._batch_size(), self.progress)  # 5. interpolate
-            frames_out, warnings = self._encode(source, output_path, output_rate, frames)  # 6. encode
+            frames = execute_jobs(jobs, executor, self._batch_size(), self.progress)  # 6. interpolate
+            frames_out, warnings = self._encode(conditioned, output_path, output_rate, frames)  # 7. encode
+        note = conditioned.note()
         return UpscaleResult(input_path, output_path, counter.count, frames_out, counter.scenes,
-                             time.monotonic() - started, output_rate, tuple(warnings), counter.keyframes)
+                             time.monotonic() - started, output_rate, tuple(warnings), counter.keyframes,
+                             conditioned.summary(), (note,) if note else ())
 
-    def _plan(self, counter: "_FrameCounter", source: VideoSource, output_rate: Fraction) -> Iterator[PairJob]:
-        detector = CutDetector(self.settings.scenes, source.info.frame_rate)
+    def _plan(self, counter: "_FrameCounter", conditioned: ConditionedSource, output_rate: Fraction
+              ) -> Iterator[PairJob]:
+        detector = CutDetector(self.settings.scenes, conditioned.frame_rate)
         planner = SlotPlanner(output_rate)
         marked = counter.mark_cuts(detector)
         for key in select_keys(marked, self.settings.timing):
@@ -114,21 +125,22 @@ class Upscaler:
             job = planner.add(key)
             if job is not None and job.slots:
                 yield job
-        total = count_outputs(counter.count, counter.first_time, counter.last_time, source.info.frame_rate,
-                              output_rate, self.settings.timing.factor)
+        total = conditioned.count_outputs(counter.count, counter.first_time, counter.last_time, output_rate,
+                                          self.settings.timing.factor)
         tail = planner.finish(total)
         if tail is not None:
             yield tail
 
-    def _start_progress(self, source: VideoSource) -> None:
-        frames_in = source.info.num_frames
+    def _start_progress(self, conditioned: ConditionedSource) -> None:
+        frames_in = conditioned.num_frames
         factor = self.settings.timing.factor
         self.progress.start("decode", frames_in)
         self.progress.start("interpolate", frames_in)
         self.progress.start("encode", factor * frames_in if frames_in and factor else None)
 
-    def _encode(self, source: VideoSource, output_path: Path, output_rate: Fraction,
+    def _encode(self, conditioned: ConditionedSource, output_path: Path, output_rate: Fraction,
                 frames: Iterable[np.ndarray]) -> tuple[int, list[str]]:
+        source = conditioned.source
         audio_from = None if source.info.is_image_folder else source.path
         count = 0
         with open_writer(output_path, source.info, output_rate, self.settings.encoder, audio_from) as writer:

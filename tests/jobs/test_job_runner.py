@@ -16,6 +16,7 @@ from job_cases import CLIPS, CountingProgress, assert_same_videos, read_frames, 
 
 from tooncrafter_batch.backends.baseline import BlendInterpolator
 from tooncrafter_batch.errors import InputError, JobSpecError, ToonbatchError
+from tooncrafter_batch.conditioning import condition_source
 from tooncrafter_batch.jobs.chunks import ChunkedPlan
 from tooncrafter_batch.jobs.runner import JobRunner
 from tooncrafter_batch.jobs.spec import load_job
@@ -116,7 +117,8 @@ def test_chunks_end_at_cuts_and_are_the_same_every_time(clean_archive):
     settings = load_job(_job(clean_archive.parent / "chunks", clean_archive)).settings_for("show/ep1.mp4")
 
     def chunk_starts():
-        plan = ChunkedPlan(open_video(clean_archive / "show/ep1.mp4"), settings, chunk_frames=8)
+        plan = ChunkedPlan(condition_source(open_video(clean_archive / "show/ep1.mp4"), settings.source), settings,
+                           chunk_frames=8)
         starts = {}
         for chunk, job in plan.jobs():
             starts.setdefault(chunk, job.left.frame.index)

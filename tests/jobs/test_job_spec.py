@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from tooncrafter_batch.conditioning import SourceMode
 from tooncrafter_batch.errors import JobSpecError
 from tooncrafter_batch.jobs.spec import DEFAULT_NAME_TEMPLATE, load_job, parse_job
 from tooncrafter_batch.planning.timing import DedupeMode
@@ -88,6 +89,8 @@ def test_model_paths_are_relative_to_the_job_file():
                  "scenes: scene threshold must be in (0, 255]", id="threshold"),
     pytest.param("inputs: [a]\noutput: o\nfactor: 4\ndedupe: maybe\n", 4, "dedupe: expected auto, camera or off",
                  id="dedupe"),
+    pytest.param("inputs: [a]\noutput: o\nfactor: 4\nsource: pal\n", 4,
+                 "source: expected one of auto, progressive, telecine, interlaced, blended, got 'pal'", id="source"),
     pytest.param("inputs: [a]\noutput: o\nfactor: 4\nresources:\n  actors: 0\n", 5,
                  "resources.actors: must be at least 1", id="actors"),
     pytest.param("inputs: [a]\noutput: o\nfactor: 4\nresources:\n  cpus_per_actor: 0\n", 5,
@@ -122,3 +125,9 @@ def test_missing_job_file(tmp_path):
 def test_dedupe_camera_is_a_job_setting():
     job = parse_job(MINIMAL + "dedupe: camera\n", JOB)
     assert job.settings_for("a.mp4").timing.dedupe is DedupeMode.camera
+
+
+def test_source_is_a_job_setting_overrides_can_change():
+    job = parse_job(MINIMAL + "overrides:\n  - match: '*.vob'\n    source: telecine\n", JOB)
+    assert job.settings_for("a.mp4").source is SourceMode.auto
+    assert job.settings_for("dvd/title1.vob").source is SourceMode.telecine

@@ -66,6 +66,7 @@ def test_input_settings_and_chunking_change_the_key(clip, tmp_path):
     flow = _settings(tmp_path, "backend: flow\n")
     key = video_key(clip, flow, 96)
     assert video_key(clip, _settings(tmp_path, "backend: blend\n"), 96) != key
+    assert video_key(clip, _settings(tmp_path, "backend: flow\nsource: telecine\n"), 96) != key
     assert video_key(clip, flow, 48) != key
     _replace(clip, b"another episode under the same name")
     assert video_key(clip, flow, 96) != key

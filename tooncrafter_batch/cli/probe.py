@@ -10,7 +10,8 @@ from typing import Annotated
 
 import typer
 
-from ..planning.source import SourceKind, SourceReport, analyse_source, measure_frames
+from ..conditioning import analyse_input
+from ..planning.source import SourceKind, SourceReport
 from ..video.decode import open_video
 from ..video.legacy import restored_rate
 from . import app
@@ -24,7 +25,7 @@ def probe(
 ) -> None:
     """Decode FILE and report whether its frames are progressive, 3:2 telecined, interlaced or frame-blended."""
     source = open_video(input_path)
-    report = analyse_source(measure_frames(frame.image for frame in source.frames()))
+    _, report = analyse_input(source)  # the same look as upscale-fps --source auto takes
     frame_rate = source.info.frame_rate
     if as_json:
         typer.echo(json.dumps(_as_dict(input_path, frame_rate, report), indent=1))

@@ -13,6 +13,7 @@ from ..backends.base import BackendSpec
 from ..backends.learned_options import LearnedOptions, learned_weights_present
 from ..backends.registry import DEFAULT_LADDER, LEARNED_BACKENDS
 from ..backends.tooncrafter_options import ToonCrafterOptions, locate_weights
+from ..conditioning import SourceMode
 from ..errors import OutputError
 from ..imaging.grid_fit import FitMode
 from ..pipeline import ExecutorSettings, Upscaler, UpscaleSettings, default_output_path
@@ -80,6 +81,7 @@ def upscale_fps(
     executor: Annotated[ExecutorKind, typer.Option(help="Where interpolation runs: local threads, Ray actors, or auto (Ray when --ray-address, a GPU backend or --workers > 1).")] = ExecutorKind.auto,
     workers: Annotated[Optional[int], typer.Option(min=1, help="Parallel backend instances (threads locally, actors on Ray). Default: one thread per CPU core (up to 4) for flow run locally, else 1.")] = None,
     ray_address: Annotated[Optional[str], typer.Option(help="Join this existing Ray cluster instead of starting one.")] = None,
+    source: Annotated[SourceMode, typer.Option(help="What the input's frames are: auto finds out (toonbatch probe shows how); progressive is left untouched; telecine (3:2 pulldown) is woven back to the drawings; interlaced is deinterlaced at field rate; blended drops frames that mix two pictures. --factor applies to the restored rate.")] = SourceMode.auto,
     scene_threshold: Annotated[float, typer.Option(help="Scene-cut sensitivity (PySceneDetect ContentDetector); lower finds more cuts.")] = SceneSettings.threshold,
     dedupe: Annotated[DedupeMode, typer.Option(help="Held drawings: auto re-times frames drawn on twos/threes between distinct drawings; camera does that also for drawings held while the camera pans on ones (within 1/3 s; a shake keeps its frames); off treats every frame as a keyframe.")] = _DEFAULT_TIMING.dedupe,
     dedupe_threshold: Annotated[float, typer.Option(help="Largest local luma change (0..255) that still counts as the same drawing.")] = _DEFAULT_TIMING.dedupe_threshold,
@@ -128,6 +130,7 @@ def upscale_fps(
         executor=ExecutorSettings(executor.value, workers, ray_address),
         scenes=SceneSettings(threshold=scene_threshold),
         encoder=EncoderSettings(codec=codec, crf=crf, preset=preset),
+        source=source,
         input_fps=parse_rate(input_fps) if input_fps else None,
         allow_partial=allow_partial,
         overwrite=overwrite,
@@ -142,7 +145,10 @@ def upscale_fps(
     console = Console(stderr=True)
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/] {warning}")
+    for note in result.notes:
+        console.print(f"note: {note}", highlight=False, soft_wrap=True)
     if not quiet:
+        console.print(result.source, highlight=False, soft_wrap=True)
         console.print(
             f"{result.frames_in} frames in -> {result.frames_out} out at {_rate(result.output_rate)} fps, "
             f"{result.scenes} scene(s), {_drawings(result)}{result.seconds:.1f} s: {result.output}", highlight=False)

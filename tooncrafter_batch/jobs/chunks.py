@@ -2,7 +2,9 @@
 
 A chunk is a run of consecutive keyframe intervals. It ends at a scene cut once it holds at least half of
 `chunk_frames` source frames, and in any case at `chunk_frames`, so the boundaries depend only on the video and
-the settings: a resumed run cuts the same chunks as the first one and can reuse the ones already on disk.
+the settings: a resumed run cuts the same chunks as the first one and can reuse the ones already on disk. The
+frames are the conditioned ones (telecine woven back, fields deinterlaced, blends dropped: conditioning.py), so
+the chunks, and the actors that render them, all see restored pictures at the restored rate.
 """
 
 from __future__ import annotations
@@ -10,21 +12,21 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Iterator
 
-from ..planning.plan import PairJob, SlotPlanner, count_outputs
+from ..conditioning import ConditionedSource
+from ..planning.plan import PairJob, SlotPlanner
 from ..planning.scenes import CutDetector
 from ..planning.timing import Key, select_keys
-from ..video.decode import VideoSource
 from .spec import VideoSettings
 
 
 class ChunkedPlan:
     """Streams `(chunk, PairJob)` for a video, in output order; counts frames, shots and chunks as it goes."""
 
-    def __init__(self, source: VideoSource, settings: VideoSettings, chunk_frames: int):
+    def __init__(self, source: ConditionedSource, settings: VideoSettings, chunk_frames: int):
         self.source = source
         self.settings = settings
         self.chunk_frames = chunk_frames
-        self.output_rate: Fraction = settings.timing.output_rate(source.info.frame_rate)
+        self.output_rate: Fraction = settings.timing.output_rate(source.frame_rate)
         self.frames_in = 0
         self.scenes = 0
         self.num_chunks = 0
@@ -41,8 +43,7 @@ class ChunkedPlan:
             if job is not None and job.slots:
                 yield previous_chunk, job
             previous, previous_chunk = key, chunk
-        total = count_outputs(self.frames_in, *self._times, self.source.info.frame_rate, self.output_rate,
-                              self.settings.timing.factor)
+        total = self.source.count_outputs(self.frames_in, *self._times, self.output_rate, self.settings.timing.factor)
         tail = planner.finish(total)
         if tail is not None and tail.slots:
             yield chunk, tail
@@ -53,7 +54,7 @@ class ChunkedPlan:
 
     def _marked_frames(self):
         """(frame, starts_shot) in decode order, counting frames and shots."""
-        detector = CutDetector(self.settings.scenes, self.source.info.frame_rate)
+        detector = CutDetector(self.settings.scenes, self.source.frame_rate)
         for frame in self.source.frames():
             starts_shot = detector.is_cut(frame.image)
             if self.frames_in == 0:

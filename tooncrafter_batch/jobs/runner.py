@@ -1,6 +1,6 @@
 """Archive runs: every video of a job through the executor, chunk by chunk, durably, surviving faults.
 
-For each video: decode -> cuts -> keys -> chunked plan -> executor (Ray actors or local threads) -> one lossless
+For each video: decode -> source conditioning -> cuts -> keys -> chunked plan -> executor (Ray actors or local threads) -> one lossless
 segment per chunk in `.toonbatch/work/` -> the final file, encoded from the segments with the input's sound and
 renamed into place. Several videos run at once, each on its own driver thread, their units sharing the
 executor's bounded window (so the actors never drain between videos, and short videos fill a large cluster
@@ -23,6 +23,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from ..backends.base import BackendSpec
+from ..conditioning import condition_source
 from ..datatypes import VideoInfo
 from ..errors import InputError, ToonbatchError
 from ..orchestration import create_executor
@@ -201,8 +202,8 @@ class _VideoRun:
         self.store = store
         self.executor = executor
         self.progress = progress
-        self.source = open_video(task.found.path)
-        self.plan = ChunkedPlan(self.source, task.settings, chunk_frames)
+        self.conditioned = condition_source(open_video(task.found.path), task.settings.source)
+        self.plan = ChunkedPlan(self.conditioned, task.settings, chunk_frames)
         self.done = store.done_chunks(task.key)
         self.frames_planned = 0
 
@@ -264,7 +265,7 @@ class _VideoRun:
                                  "again")
         self.task.output.parent.mkdir(parents=True, exist_ok=True)
         self.store.forget_output(self.task.output)  # whatever work it held is being replaced
-        info = self.source.info
+        info = self.conditioned.source.info
         with open_writer(self.task.output, info, self.plan.output_rate, self.task.settings.encoder,
                          audio_from=self.task.found.path) as writer:
             for chunk in sorted(self.done):
@@ -289,7 +290,8 @@ def _plan_video(task: VideoTask, store: ProgressStore, chunk_frames: int) -> Vid
     pairs = inbetweens = frames_out = 0
     chunks: set[int] = set()
     try:
-        plan = ChunkedPlan(open_video(task.found.path), task.settings, chunk_frames)
+        plan = ChunkedPlan(condition_source(open_video(task.found.path), task.settings.source), task.settings,
+                           chunk_frames)
         for chunk, job in plan.jobs():
             chunks.add(chunk)
             pairs += bool(job.positions)

@@ -17,6 +17,7 @@ import yaml
 from ..backends.base import BackendSpec
 from ..backends.learned_options import LearnedOptions, locate_learned_weights
 from ..backends.registry import BACKENDS, LEARNED_BACKENDS
+from ..conditioning import SourceMode
 from ..errors import JobSpecError, SettingsError
 from ..planning.scenes import SceneSettings
 from ..planning.timing import DedupeMode, TimingSettings, parse_rate
@@ -25,7 +26,7 @@ from ..video.encode import EncoderSettings
 DEFAULT_NAME_TEMPLATE = "{folder}/{stem}_{tag}{ext}"
 _TEMPLATE_FIELDS = {"folder": "a/b", "stem": "clip", "tag": "x4", "ext": ".mp4"}
 _JOB_KEYS = ("inputs", "output", "retries", "resources", "chunk_frames", "videos_in_flight", "overrides")
-_VIDEO_KEYS = ("name_template", "factor", "fps", "backend", "model", "encoder", "scenes", "dedupe")
+_VIDEO_KEYS = ("name_template", "factor", "fps", "backend", "model", "encoder", "scenes", "dedupe", "source")
 _SECTIONS = {"encoder": ("codec", "crf", "preset"), "scenes": ("threshold", "min_scene_frames"),
              "resources": ("actors", "cpus_per_actor", "gpus_per_actor")}
 _PATH_OPTIONS = ("config", "checkpoint", "weights_dir")  # model options that are paths, relative to the job file
@@ -55,6 +56,7 @@ class VideoSettings:
     encoder: EncoderSettings = field(default_factory=EncoderSettings)
     scenes: SceneSettings = field(default_factory=SceneSettings)
     name_template: str = DEFAULT_NAME_TEMPLATE
+    source: SourceMode = SourceMode.auto  # what the input's frames are (legacy video); see conditioning.py
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,7 @@ def _build_settings(fields: dict) -> VideoSettings:
         encoder=EncoderSettings(**_section(fields, "encoder")),
         scenes=SceneSettings(**_section(fields, "scenes")),
         name_template=fields.get("name_template", DEFAULT_NAME_TEMPLATE),
+        source=fields.get("source", VideoSettings.source),
     )
 
 
@@ -287,6 +290,8 @@ class _Document:
             fields["backend"] = self._backend(path + ("backend",))
         if "dedupe" in data:
             fields["dedupe"] = self._dedupe(path + ("dedupe",))
+        if "source" in data:
+            fields["source"] = self._source(path + ("source",))
         if "name_template" in data:
             fields["name_template"] = self._template(path + ("name_template",))
         if "model" in data:
@@ -320,6 +325,12 @@ class _Document:
         if value not in {mode.value for mode in DedupeMode}:
             raise self.error(path, f"expected auto, camera or off, got {value!r}")
         return DedupeMode(value)
+
+    def _source(self, path: tuple) -> SourceMode:
+        value = self.get(path)
+        if value not in {mode.value for mode in SourceMode}:
+            raise self.error(path, f"expected one of {', '.join(mode.value for mode in SourceMode)}, got {value!r}")
+        return SourceMode(value)
 
     def _template(self, path: tuple) -> str:
         template = self.typed(path, str)

@@ -36,6 +36,7 @@ _COMBED_FRACTION = 0.1  # moving frames combed: below it the clip is progressive
 _RESIDUAL_FRACTION = 0.1  # moving frames still combed under the best cadence: below it the clip is telecined
 _MIN_BLENDS = 2  # isolated blends needed to call a clip blended (and 2% of its frames)
 _SWITCH_COST = 0.5  # a cadence change: less than one combed pairing, which a break explains (see lock_cadence)
+_CLEAR_CONFIDENCE = 0.8  # below it the kind chosen was a close call
 
 
 class SourceKind(str, Enum):
@@ -75,6 +76,12 @@ class SourceReport:
     @property
     def num_cadence_breaks(self) -> int:
         return max(0, len(self.cadence) - 1)
+
+    @property
+    def is_ambiguous(self) -> bool:
+        """Whether the choice was a close call: low confidence, or a clip called clean with combing near the limit."""
+        is_clean = self.kind in (SourceKind.progressive, SourceKind.blended)
+        return self.confidence < _CLEAR_CONFIDENCE or (is_clean and 2 * self.combed_fraction >= _COMBED_FRACTION)
 
 
 @dataclass(frozen=True, eq=False)
