@@ -37,6 +37,9 @@ _RESIDUAL_FRACTION = 0.1  # moving frames still combed under the best cadence: b
 _MIN_BLENDS = 2  # isolated blends needed to call a clip blended (and 2% of its frames)
 _SWITCH_COST = 0.5  # a cadence change: less than one combed pairing, which a break explains (see lock_cadence)
 _CLEAR_CONFIDENCE = 0.8  # below it the kind chosen was a close call
+# Combing is vertical, so columns can be sampled: every k-th, for about this many (the cost of the first pass is
+# then bounded by the frame's height; a 720-wide DVD frame keeps every other column)
+_ANALYSIS_COLUMNS = 360
 
 
 class SourceKind(str, Enum):
@@ -166,11 +169,14 @@ def blend_fit(previous: np.ndarray, current: np.ndarray, following: np.ndarray) 
 
 
 def measure_frames(images: Iterable[np.ndarray]) -> FrameMeasures:
-    """One pass over the frames (two lumas held besides the newest) -> `FrameMeasures`."""
+    """One pass over the frames (two lumas held besides the newest) -> `FrameMeasures`.
+
+    Wide frames are measured on every k-th column (k = ceil(width / 360)): all their lines, since fields interleave.
+    """
     rows: list[dict[str, float]] = []
     window: list[np.ndarray] = []  # the last two lumas
     for image in images:
-        picture = luma(image)
+        picture = luma(image[:, :: -(-image.shape[1] // _ANALYSIS_COLUMNS)])
         row = {"own_comb": comb_score(picture), "motion": np.inf, "tff_next_comb": 0.0, "bff_next_comb": 0.0,
                "tff_jump": 0.0, "bff_jump": 0.0, "blend_weight": np.nan, "blend_residual": np.nan}
         if window:
