@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..backends.registry import BACKENDS
+from ..conditioning import SourceMode
 from ..evaluation.protocols import Protocol, ProtocolKind, load_clip
 from ..evaluation.report import results_to_dict
 from ..evaluation.runner import EvaluationSettings, ProtocolResult, Summary, evaluate_clip
@@ -36,6 +37,7 @@ def evaluate(
     vs_ffmpeg: Annotated[bool, typer.Option("--vs-ffmpeg", help="Also score ffmpeg minterpolate (mci, blend, dup) on the same frames; needs the ffmpeg program.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: {clip, protocol, factor, methods}; several protocols give {clip, runs: [...]}.")] = False,
     input_fps: Annotated[Optional[str], typer.Option(help="Frame rate of a PNG-folder input (e.g. 24000/1001); default 24.")] = None,
+    source: Annotated[SourceMode, typer.Option(help="What a video's frames are (as upscale-fps --source): a telecined, interlaced or blended video is scored on its restored pictures; progressive ones as decoded.")] = SourceMode.auto,
     debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")] = False,
 ) -> None:
     """Score interpolation on INPUT against its own frames: PSNR, SSIM and line-art chamfer distance (CD, px)."""
@@ -49,7 +51,7 @@ def evaluate(
         vs_ffmpeg=vs_ffmpeg,
         input_fps=parse_rate(input_fps) if input_fps else None,
     )
-    clip = load_clip(input_path, settings.input_fps)
+    clip = load_clip(input_path, settings.input_fps, source)
     results = evaluate_clip(clip, settings)
     if as_json:
         typer.echo(json.dumps(results_to_dict(results), indent=1))

@@ -19,9 +19,10 @@ import av
 import cv2
 import numpy as np
 
+from ..conditioning import SourceMode, condition_source
 from ..datatypes import Scene
 from ..errors import InputError, SettingsError
-from ..video.decode import owned_rgb
+from ..video.decode import open_video, owned_rgb
 from .metrics import luma
 
 THUMBNAIL_SIZE = (160, 90)  # (width, height)
@@ -76,11 +77,13 @@ class Case:
     is_motion: bool  # the two keyframes differ and no cut lies between them
 
 
-def load_clip(path: Path, input_fps: Fraction | None = None) -> Clip:
+def load_clip(path: Path, input_fps: Fraction | None = None, source: SourceMode = SourceMode.auto) -> Clip:
     """Decode a video (PyAV, rgb24) or read a folder of PNGs in name order; crop every frame to even size.
 
     PyAV's rgb24 conversion uses the stream's colour matrix, as `ffmpeg -pix_fmt rgb24` does (BASELINE's decoder):
     the frames are bit-identical. A folder needs `input_fps` only for the ffmpeg comparison; it defaults to 24.
+    A legacy video (`source`: telecined, interlaced, blended; see conditioning.py) is scored on its restored
+    pictures at the restored rate; a progressive one as decoded.
     """
     path = Path(path)
     if not path.exists():
@@ -90,6 +93,9 @@ def load_clip(path: Path, input_fps: Fraction | None = None) -> Clip:
     else:
         frames, stream_rate = _decode_video(path)
         rate = input_fps or stream_rate
+        conditioned = condition_source(open_video(path), source)
+        if not conditioned.is_untouched:
+            frames, rate = [frame.image for frame in conditioned.frames()], conditioned.frame_rate
     if len(frames) < 3:
         raise InputError(f"{path} has {len(frames)} frames; evaluation needs at least 3")
     return Clip(name=path.stem if path.is_file() else path.name, frames=tuple(_crop_even(f) for f in frames),
