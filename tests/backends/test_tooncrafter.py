@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import yaml
 
 from tooncrafter_batch.backends.base import Interpolator
 from tooncrafter_batch.backends.registry import build_backend
@@ -32,12 +31,8 @@ def _pair(spec: CartoonSpec) -> Pair:
 
 
 @pytest.fixture(scope="module")
-def small_config(tmp_path_factory) -> str:
-    document = yaml.safe_load((CONFIGS / "tooncrafter_tiny.yaml").read_text())
-    document.update(height=32, width=48)
-    path = tmp_path_factory.mktemp("config") / "tooncrafter_small_grid.yaml"
-    path.write_text(yaml.safe_dump(document))
-    return str(path)
+def small_config(tiny_config_on_grid) -> str:
+    return tiny_config_on_grid(32, 48)
 
 
 @pytest.fixture(scope="module")

@@ -80,9 +80,9 @@ def test_help_lists_the_options():
     result = CliRunner().invoke(app, ["interpolate", "--help"], terminal_width=200)
     assert result.exit_code == 0
     for option in ["--backend", "--frames", "--steps", "--cfg", "--fs", "--eta", "--seed", "--prompt", "--checkpoint",
-                   "--config", "--random-weights", "--download", "--device", "--dtype", "--fit", "--output-fps",
-                   "--sketch", "--sketch-video", "--sketch-scale", "--sketch-checkpoint", "--sketch-config",
-                   "--sketch-frames", "--quiet"]:
+                   "--config", "--random-weights", "--download", "--device", "--dtype", "--fit", "--full-resolution",
+                   "--output-fps", "--sketch", "--sketch-video", "--sketch-scale", "--sketch-checkpoint",
+                   "--sketch-config", "--sketch-frames", "--quiet"]:
         assert option in result.output
 
 

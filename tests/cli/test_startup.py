@@ -44,6 +44,7 @@ def test_a_flow_run_loads_no_model_or_cluster_code(tmp_path):
     pytest.param("--dtype", "fp32", id="dtype"),
     pytest.param("--fit", "pad", id="fit"),
     pytest.param("--batch-pairs", "1", id="batch-pairs"),
+    pytest.param("--full-resolution", None, id="full-resolution"),
     pytest.param("--checkpoint", None, id="checkpoint"),
     pytest.param("--random-weights", None, id="random-weights"),
 ])

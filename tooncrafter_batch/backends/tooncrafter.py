@@ -6,6 +6,10 @@ t is generated frame round(15 t), the nearest one (halves go up). Frames 0 and 1
 not their VAE reconstructions, so t near 0 or 1 gives the keyframe exactly. Identical keyframes (a held drawing)
 are copied without running the model.
 
+Undoing the fit (`full_resolution`, on by default): a keyframe larger than the grid gets in-betweens drawn from the
+full-size keyframes along the motion to the generated frame (`full_resolution.py`), not the generated frame
+upscaled; only the frames asked for are drawn so.
+
 Randomness: each pair's noise comes from its own CPU generator seeded with `seed`, so a pair gives the same frames
 alone or in any batch, on any device, and the same as `toonbatch interpolate` with that seed. Random weights
 (`random_weights`) are seeded with `seed` too.
@@ -22,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
@@ -40,6 +45,7 @@ from ..models.tooncrafter.unet import UNetConfig
 from ..weights.builder import build_model, load_model_config, load_sketch_encoder
 from ..weights.checkpoint import load_checkpoint
 from ..weights.store import find_checkpoint
+from .full_resolution import render_full_resolution
 from .tooncrafter_options import SketchOptions, ToonCrafterOptions
 
 TORCH_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}  # one per option DTYPES
@@ -107,6 +113,14 @@ def _seeded(options: ToonCrafterOptions) -> Iterator[None]:
         yield
 
 
+@dataclass(frozen=True, eq=False)
+class GridVideo:
+    """The frames generated for one pair on the model grid, and where the pair's keyframes sit on it."""
+
+    fit: GridFit
+    frames: np.ndarray  # (t, grid height, grid width, 3) uint8, frames 0 and t - 1 the model's keyframe copies
+
+
 class ToonCrafterInterpolator:
     """ToonCrafter as an `Interpolator`; keyword options as `ToonCrafterOptions`. The model is built once, here.
 
@@ -136,11 +150,11 @@ class ToonCrafterInterpolator:
         if len(pairs) != len(times):
             raise ValueError(f"got {len(pairs)} pairs but {len(times)} lists of positions")
         moving = [index for index, pair in enumerate(pairs) if not np.array_equal(pair.start, pair.end)]
-        sequences = {}
+        videos = {}
         for first in range(0, len(moving), self.max_batch):
             chunk = moving[first: first + self.max_batch]
-            sequences.update(zip(chunk, self.generate([pairs[index] for index in chunk])))
-        return [[self._frame_at(sequences.get(index), pair, position) for position in positions]
+            videos.update(zip(chunk, self.sample_on_grid([pairs[index] for index in chunk])))
+        return [[self._frame_at(videos.get(index), pair, position) for position in positions]
                 for index, (pair, positions) in enumerate(zip(pairs, times))]
 
     def frame_index(self, position: float) -> int:
@@ -156,6 +170,14 @@ class ToonCrafterInterpolator:
         `sketches`: one guide per pair at its keyframes' size (needs `SketchOptions` at construction);
         `on_step` is called after every DDIM step (progress).
         """
+        videos = self.sample_on_grid(pairs, sketches, on_step)
+        return [[self._undo_fit(video, pair, index) for index in range(self.num_frames)]
+                for video, pair in zip(videos, pairs)]
+
+    @torch.no_grad()
+    def sample_on_grid(self, pairs: Sequence[Pair], sketches: Sequence[SketchFrames] | None = None,
+                       on_step: Callable[[StepRecord], None] | None = None) -> list[GridVideo]:
+        """All 16 frames of each pair as the model makes them, on its grid, with the fit that put the pair there."""
         fits = [GridFit.plan(FitMode(self.options.fit), pair.start.shape[:2], self.grid_size) for pair in pairs]
         start = _to_tensor([fit.to_grid(pair.start) for fit, pair in zip(fits, pairs)])  # (b, 3, H, W)
         end = _to_tensor([fit.to_grid(pair.end) for fit, pair in zip(fits, pairs)])
@@ -164,7 +186,7 @@ class ToonCrafterInterpolator:
         noise = self._noise(start)                                                             # 3. noise per pair
         video = self.pipeline.generate(start, end, tokens, self.sampling, noise, on_step, guidance)  # 4. sample
         generated = video_to_uint8(video).cpu().numpy()  # (b, t, H, W, 3)
-        return [self._undo_fit(fit, pair, frames) for fit, pair, frames in zip(fits, pairs, generated)]
+        return [GridVideo(fit, frames) for fit, frames in zip(fits, generated)]
 
     def _guidance(self, fits: Sequence[GridFit], sketches: Sequence[SketchFrames]) -> SketchGuidance:
         """Each pair's guide placed on the grid like its keyframes, with the scale and unsketched-frame mode."""
@@ -189,16 +211,19 @@ class ToonCrafterInterpolator:
                              initial=torch.cat([noise.initial for noise in per_pair]),       # (b, c, t, h, w)
                              steps=torch.cat([noise.steps for noise in per_pair], dim=1))    # (s, b, c, t, h, w)
 
-    def _undo_fit(self, fit: GridFit, pair: Pair, generated: np.ndarray) -> list[np.ndarray]:
-        middle = self.num_frames // 2
-        inner = [fit.from_grid(frame, pair.start if index < middle else pair.end)
-                 for index, frame in enumerate(generated[1:-1], start=1)]
-        return [pair.start.copy(), *inner, pair.end.copy()]
+    def _undo_fit(self, video: GridVideo, pair: Pair, index: int) -> np.ndarray:
+        """Generated frame `index` at the keyframes' size; the ends are the keyframes themselves."""
+        if index in (0, self.num_frames - 1):
+            return (pair.start if index == 0 else pair.end).copy()
+        nearest = pair.start if index < self.num_frames // 2 else pair.end
+        if not self.options.full_resolution:
+            return video.fit.from_grid(video.frames[index], nearest)
+        return render_full_resolution(pair.start, pair.end, video.fit.scaled_frame(video.frames[index], nearest))
 
-    def _frame_at(self, sequence: list[np.ndarray] | None, pair: Pair, position: float) -> np.ndarray:
-        if sequence is None:  # identical keyframes: a held drawing
+    def _frame_at(self, video: GridVideo | None, pair: Pair, position: float) -> np.ndarray:
+        if video is None:  # identical keyframes: a held drawing
             return pair.start.copy()
-        return sequence[self.frame_index(position)]
+        return self._undo_fit(video, pair, self.frame_index(position))
 
 
 def _to_tensor(images: list[np.ndarray]) -> torch.Tensor:

@@ -38,6 +38,7 @@ class ToonCrafterOptions:
     prompt: str = ""
     fit: str = FitMode.pad.value  # pad | crop (see grid_fit)
     batch_pairs: int = 1  # pairs per model call
+    full_resolution: bool = True  # draw in-betweens from the full-size keyframes (full_resolution.py), not upscaled
 
     def __post_init__(self):
         choices = {"device": DEVICES, "dtype": DTYPES, "fit": tuple(mode.value for mode in FitMode)}

@@ -29,6 +29,7 @@ from .model_options import (
     Eta,
     Fit,
     FrameStride,
+    FullResolution,
     Prompt,
     RandomWeights,
     Seed,
@@ -71,6 +72,7 @@ def interpolate(
     device: DeviceOption = Device(DEFAULTS.device),
     dtype: DTypeOption = DType(DEFAULTS.dtype),
     fit: Fit = FitMode(DEFAULTS.fit),
+    full_resolution: FullResolution = DEFAULTS.full_resolution,
     output_fps: Annotated[str, typer.Option("--output-fps", help="Frame rate of the output clip (e.g. 8, 24000/1001).")] = str(_DEFAULT.output_fps),
     sketch: Annotated[Optional[list[str]], typer.Option("--sketch", metavar="INDEX:IMAGE", help="Line art of output frame INDEX (0-based: 0 is START, 15 is END with ToonCrafter; --frames - 1 with flow); repeat for more. Black-on-white or white-on-black, any size (fitted like the keyframes).")] = None,
     sketch_video: Annotated[Optional[Path], typer.Option("--sketch-video", metavar="FILE", help="A guide video with exactly one line-art frame per output frame (16 for ToonCrafter); blank frames count as not sketched. Flow ignores its first and last frames.")] = None,
@@ -89,7 +91,8 @@ def interpolate(
     areas through the sketched poses.
     """
     model = tooncrafter_options(steps=steps, cfg=cfg, fs=fs, eta=eta, seed=seed, prompt=prompt, checkpoint=checkpoint,
-                                config=config, random_weights=random_weights, device=device, dtype=dtype, fit=fit)
+                                config=config, random_weights=random_weights, device=device, dtype=dtype, fit=fit,
+                                full_resolution=full_resolution)
     sketches = SketchSettings(
         sketches=tuple(parse_sketch_spec(text, frames) for text in sketch or ()), video=sketch_video,
         model=SketchOptions(checkpoint=None if sketch_checkpoint is None else str(sketch_checkpoint),

@@ -54,16 +54,18 @@ Ensemble = Annotated[bool, typer.Option("--ensemble", rich_help_panel=MODEL_PANE
 VariantOption = Annotated[Variant, typer.Option("--variant", rich_help_panel=MODEL_PANEL, help="gmfss: union (also uses RIFE's frame; the default) or base.")]
 WeightsDir = Annotated[Optional[Path], typer.Option("--weights-dir", rich_help_panel=MODEL_PANEL, metavar="DIR", help="rife, gmfss: the converted weights (toonbatch model download rife). Default: model/learned or $TOONBATCH_WEIGHTS.")]
 Fit = Annotated[FitMode, typer.Option("--fit", rich_help_panel=MODEL_PANEL, help="ToonCrafter: pad keeps the whole picture (4:3 is never cropped); crop is the reference's centre crop.")]
+FullResolution = Annotated[bool, typer.Option("--full-resolution/--no-full-resolution", rich_help_panel=MODEL_PANEL, help="ToonCrafter: draw each in-between from the full-size keyframes along the generated motion (sharp lines at the source's size), instead of upscaling the 512x320 frame.")]
 
 
 def tooncrafter_options(*, steps: int, cfg: float, fs: int, eta: float, seed: int, prompt: str,
                         checkpoint: Path | None, config: Path | None, random_weights: bool, device: Device,
-                        dtype: DType, fit: FitMode, batch_pairs: int = DEFAULTS.batch_pairs) -> ToonCrafterOptions:
+                        dtype: DType, fit: FitMode, full_resolution: bool,
+                        batch_pairs: int = DEFAULTS.batch_pairs) -> ToonCrafterOptions:
     """The parsed options as the backend's typed options (paths as strings, so they pickle into Ray actors)."""
     return ToonCrafterOptions(
         config=None if config is None else str(config), checkpoint=None if checkpoint is None else str(checkpoint),
         random_weights=random_weights, device=device.value, dtype=dtype.value, steps=steps, cfg_scale=cfg, fs=fs,
-        eta=eta, seed=seed, prompt=prompt, fit=fit.value, batch_pairs=batch_pairs)
+        eta=eta, seed=seed, prompt=prompt, fit=fit.value, full_resolution=full_resolution, batch_pairs=batch_pairs)
 
 
 def learned_options(name: str, *, weights_dir: Path | None, device: Device, dtype: DType, scale: float, ensemble: bool,

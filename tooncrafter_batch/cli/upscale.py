@@ -38,6 +38,7 @@ from .model_options import (
     Eta,
     Fit,
     FrameStride,
+    FullResolution,
     Prompt,
     RandomWeights,
     Scale,
@@ -101,6 +102,7 @@ def upscale_fps(
     device: DeviceOption = Device(DEFAULTS.device),
     dtype: DTypeOption = DType(DEFAULTS.dtype),
     fit: Fit = FitMode(DEFAULTS.fit),
+    full_resolution: FullResolution = DEFAULTS.full_resolution,
     batch_pairs: Annotated[int, typer.Option("--batch-pairs", min=1, rich_help_panel=MODEL_PANEL, help="ToonCrafter, rife, gmfss: keyframe pairs per model call (more is faster on a GPU, needs more memory).")] = DEFAULTS.batch_pairs,
     scale: Scale = LEARNED_DEFAULTS.scale,
     ensemble: Ensemble = LEARNED_DEFAULTS.ensemble,
@@ -119,7 +121,8 @@ def upscale_fps(
     if backend is BackendName.tooncrafter:
         model = locate_weights(tooncrafter_options(
             steps=steps, cfg=cfg, fs=fs, eta=eta, seed=seed, prompt=prompt, checkpoint=checkpoint, config=config,
-            random_weights=random_weights, device=device, dtype=dtype, fit=fit, batch_pairs=batch_pairs), download)
+            random_weights=random_weights, device=device, dtype=dtype, fit=fit, full_resolution=full_resolution,
+            batch_pairs=batch_pairs), download)
     elif backend in (BackendName.rife, BackendName.gmfss):
         model = learned_options(backend.value, weights_dir=weights_dir, device=device, dtype=dtype, scale=scale,
                                 ensemble=ensemble, variant=variant, batch_pairs=batch_pairs)

@@ -54,25 +54,29 @@ class GridFit:
         if self.mode is FitMode.crop:  # as the reference: PIL bilinear resize (torchvision Resize on a PIL image)
             resized = Image.fromarray(image).resize(self.scaled_size[::-1], Image.Resampling.BILINEAR)
             return _paste(np.asarray(resized), self.grid_size, top, left)
-        scaled = _resize(image, self.scaled_size)
+        scaled = resize(image, self.scaled_size)
         bottom = self.grid_size[0] - self.scaled_size[0] - top
         right = self.grid_size[1] - self.scaled_size[1] - left
         return cv2.copyMakeBorder(scaled, top, bottom, left, right, cv2.BORDER_REPLICATE)
 
     def from_grid(self, generated: np.ndarray, nearest_keyframe: np.ndarray) -> np.ndarray:
         """A generated grid frame -> a frame of the keyframes' size."""
+        return resize(self.scaled_frame(generated, nearest_keyframe), self.source_size)
+
+    def scaled_frame(self, generated: np.ndarray, nearest_keyframe: np.ndarray) -> np.ndarray:
+        """A generated grid frame -> the whole picture at the grid's scale (`scaled_size`, the keyframes' aspect)."""
         top, left = self.offset
         if self.mode is FitMode.pad:
-            window = generated[top: top + self.scaled_size[0], left: left + self.scaled_size[1]]
-            return _resize(window, self.source_size)
+            return generated[top: top + self.scaled_size[0], left: left + self.scaled_size[1]]
         # crop: paste the part of the grid that shows the keyframe back over the (scaled) nearest keyframe
-        result = _resize(nearest_keyframe, self.scaled_size).copy()
+        result = resize(nearest_keyframe, self.scaled_size).copy()
         scaled_window, grid_window = _overlap(self.scaled_size, self.grid_size, top, left)
         result[scaled_window] = generated[grid_window]
-        return _resize(result, self.source_size)
+        return result
 
 
-def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """`image` at `size` (height, width): area-averaged when shrinking, bicubic when growing, itself when equal."""
     height, width = size
     if image.shape[:2] == size:
         return image
