@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import SettingsError
+from ..errors import CheckpointError, SettingsError
 from .base import BackendSpec
 
 DEVICES = ("cpu", "cuda")
@@ -26,6 +26,7 @@ class LearnedOptions:
     """Options of the learned backends (picklable, so a Ray actor can build the backend)."""
 
     weights_dir: str | None = None  # converted weights; None: model/learned (or $TOONBATCH_WEIGHTS)
+    weights: str | None = None  # rife only: one weights file (from `toonbatch finetune`) instead of weights_dir's
     device: str = "cpu"  # cpu | cuda
     dtype: str = "fp32"  # fp32 | fp16 | bf16 (half precision only on cuda)
     scale: float = 1.0  # resolution the motion is estimated at, relative to the frame
@@ -69,15 +70,24 @@ def locate_learned_weights(options: LearnedOptions, name: str) -> LearnedOptions
     (so Ray actors started elsewhere find them, and a missing file fails before any executor starts)."""
     from ..weights.learned import check_weights_present, default_weights_dir  # torch loads only here
 
+    if options.weights is not None:
+        return _locate_weights_file(options, name)
     folder = Path(options.weights_dir) if options.weights_dir is not None else default_weights_dir()
     check_weights_present(name, folder)
     return dataclasses.replace(options, weights_dir=str(folder.resolve()))
 
 
+def _locate_weights_file(options: LearnedOptions, name: str) -> LearnedOptions:
+    if name != "rife":
+        raise SettingsError(f"weights (one file) is a rife option; {name} loads a folder: pass weights_dir instead")
+    path = Path(options.weights)
+    if not path.is_file():
+        raise CheckpointError(f"no weights file at {path}; pass a .safetensors file from `toonbatch finetune`")
+    return dataclasses.replace(options, weights=str(path.resolve()))
+
+
 def learned_weights_present(name: str, weights_dir: Path | None = None) -> bool:
     """Whether backend `name` would find its weights (in `weights_dir`, or the default folder)."""
-    from ..errors import CheckpointError
-
     try:
         locate_learned_weights(LearnedOptions(weights_dir=None if weights_dir is None else str(weights_dir)), name)
     except CheckpointError:

@@ -5,6 +5,8 @@ All in-betweens of a group of pairs go through the network in one batch (the tim
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 
 from ..weights.learned_builders import build_rife
@@ -18,7 +20,8 @@ class RifeInterpolator(LearnedInterpolator):
 
     def __init__(self, **options):
         super().__init__(LearnedOptions(**options))
-        self.network = build_rife(self.weights_dir, self.device).to(self.dtype)
+        weights = None if self.options.weights is None else Path(self.options.weights)
+        self.network = build_rife(self.weights_dir, self.device, weights).to(self.dtype)
 
     def synthesize(self, starts: torch.Tensor, ends: torch.Tensor, owners: torch.Tensor,
                    positions: list[float]) -> torch.Tensor:

@@ -53,6 +53,7 @@ Scale = Annotated[float, typer.Option("--scale", rich_help_panel=MODEL_PANEL, he
 Ensemble = Annotated[bool, typer.Option("--ensemble", rich_help_panel=MODEL_PANEL, help="rife, gmfss: also interpolate the swapped pair and average (twice the time, a little better).")]
 VariantOption = Annotated[Variant, typer.Option("--variant", rich_help_panel=MODEL_PANEL, help="gmfss: union (also uses RIFE's frame; the default) or base.")]
 WeightsDir = Annotated[Optional[Path], typer.Option("--weights-dir", rich_help_panel=MODEL_PANEL, metavar="DIR", help="rife, gmfss: the converted weights (toonbatch model download rife). Default: model/learned or $TOONBATCH_WEIGHTS.")]
+WeightsFile = Annotated[Optional[Path], typer.Option("--weights", rich_help_panel=MODEL_PANEL, metavar="FILE", help="rife: one weights file, e.g. from toonbatch finetune, instead of the released ones.")]
 Fit = Annotated[FitMode, typer.Option("--fit", rich_help_panel=MODEL_PANEL, help="ToonCrafter: pad keeps the whole picture (4:3 is never cropped); crop is the reference's centre crop.")]
 FullResolution = Annotated[bool, typer.Option("--full-resolution/--no-full-resolution", rich_help_panel=MODEL_PANEL, help="ToonCrafter: draw each in-between from the full-size keyframes along the generated motion (sharp lines at the source's size), instead of upscaling the 512x320 frame.")]
 
@@ -69,9 +70,10 @@ def tooncrafter_options(*, steps: int, cfg: float, fs: int, eta: float, seed: in
 
 
 def learned_options(name: str, *, weights_dir: Path | None, device: Device, dtype: DType, scale: float, ensemble: bool,
-                    variant: Variant, batch_pairs: int) -> LearnedOptions:
+                    variant: Variant, batch_pairs: int, weights: Path | None = None) -> LearnedOptions:
     """The parsed options of the `rife` or `gmfss` backend, with its weights found (one line if they are not)."""
-    options = LearnedOptions(weights_dir=None if weights_dir is None else str(weights_dir), device=device.value,
+    options = LearnedOptions(weights_dir=None if weights_dir is None else str(weights_dir),
+                             weights=None if weights is None else str(weights), device=device.value,
                              dtype=dtype.value, scale=scale, ensemble=ensemble, variant=variant.value,
                              batch_pairs=batch_pairs)
     return locate_learned_weights(options, name)

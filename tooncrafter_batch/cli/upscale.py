@@ -47,6 +47,7 @@ from .model_options import (
     Variant,
     VariantOption,
     WeightsDir,
+    WeightsFile,
     learned_options,
     tooncrafter_options,
 )
@@ -108,6 +109,7 @@ def upscale_fps(
     ensemble: Ensemble = LEARNED_DEFAULTS.ensemble,
     variant: VariantOption = Variant(LEARNED_DEFAULTS.variant),
     weights_dir: WeightsDir = None,
+    weights: WeightsFile = None,
     input_fps: Annotated[Optional[str], typer.Option(help="Frame rate of a PNG-folder input (e.g. 24000/1001).")] = None,
     allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Keep going with the frames before a decoding error instead of failing.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output file.")] = False,
@@ -125,7 +127,7 @@ def upscale_fps(
             batch_pairs=batch_pairs), download)
     elif backend in (BackendName.rife, BackendName.gmfss):
         model = learned_options(backend.value, weights_dir=weights_dir, device=device, dtype=dtype, scale=scale,
-                                ensemble=ensemble, variant=variant, batch_pairs=batch_pairs)
+                                ensemble=ensemble, variant=variant, batch_pairs=batch_pairs, weights=weights)
     settings = UpscaleSettings(
         timing=TimingSettings(factor=factor, fps=parse_rate(fps) if fps else None, dedupe=dedupe,
                               dedupe_threshold=dedupe_threshold),

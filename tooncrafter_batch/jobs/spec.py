@@ -29,7 +29,7 @@ _JOB_KEYS = ("inputs", "output", "retries", "resources", "chunk_frames", "videos
 _VIDEO_KEYS = ("name_template", "factor", "fps", "backend", "model", "encoder", "scenes", "dedupe", "source")
 _SECTIONS = {"encoder": ("codec", "crf", "preset"), "scenes": ("threshold", "min_scene_frames"),
              "resources": ("actors", "cpus_per_actor", "gpus_per_actor")}
-_PATH_OPTIONS = ("config", "checkpoint", "weights_dir")  # model options that are paths, relative to the job file
+_PATH_OPTIONS = ("config", "checkpoint", "weights_dir", "weights")  # model options: paths relative to the job file
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ CREATE TABLE IF NOT EXISTS videos (video_key TEXT PRIMARY KEY, input TEXT, outpu
                                    frames_out INTEGER, scenes INTEGER);
 CREATE TABLE IF NOT EXISTS work (video_key TEXT PRIMARY KEY, input TEXT, job TEXT);
 """
-_FILE_OPTIONS = ("config", "checkpoint")  # backend options naming files whose contents change the output
+_FILE_OPTIONS = ("config", "checkpoint", "weights")  # backend options naming files whose contents change the output
 
 
 def video_key(input_path: Path, settings: VideoSettings, chunk_frames: int) -> str:

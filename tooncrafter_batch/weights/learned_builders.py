@@ -10,12 +10,18 @@ from torch import nn
 from ..errors import CheckpointError
 from ..models.gmfss.gmfss import GMFSS
 from ..models.rife import IFNet
-from .checkpoint import compare_layout, state_dict_layout
+from .checkpoint import compare_layout, load_checkpoint, state_dict_layout
 from .learned import default_weights_dir, load_learned_state_dict
 
 
-def build_rife(weights_dir: Path | None = None, device: torch.device | str = "cpu") -> IFNet:
-    """RIFE 4.x IFNet with the `rife` weights, in eval mode on `device`."""
+def build_rife(weights_dir: Path | None = None, device: torch.device | str = "cpu", weights: Path | None = None
+               ) -> IFNet:
+    """RIFE 4.x IFNet in eval mode on `device`: the `weights` file (a fine-tuned one, checked key by key), else the
+    released `rife` weights of `weights_dir`."""
+    if weights is not None:
+        network = IFNet()
+        load_checkpoint(network, weights)
+        return network.to(device).eval()
     return load_learned_weights(IFNet(), "rife", weights_dir).to(device).eval()
 
 
