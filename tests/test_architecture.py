@@ -15,7 +15,7 @@ FLOORS = {
     "weights": 2, "planning": 2, "video": 2,
     "backends": 3, "sketches": 3, "synthetic": 3, "conditioning": 3,
     "orchestration": 4, "evaluation": 4,
-    "pipeline": 5,
+    "pipeline": 5, "training": 5,
     "keyframes": 6, "jobs": 6,
     "demo": 7,
     "cli": 8,
@@ -66,7 +66,7 @@ def test_import_rules(path, relative):
     top = _third_party(names)
     owner = _owner(relative)
     if "ray" in top:
-        assert str(relative) == "orchestration/ray_executor.py", "only orchestration/ray_executor.py imports ray"
+        assert owner == "orchestration", "only orchestration/ imports ray"
     if "typer" in top:
         assert owner == "cli", "only cli/ imports typer"
     if "rich" in top:

@@ -62,7 +62,7 @@ class RayExecutor(ClosingExecutor):
         self._window = InFlightWindow(self.max_in_flight)
         self.max_retries = max_retries
         self.retried_units = 0
-        self._started_ray = _connect(address, num_actors * cpus_per_actor, object_store_memory)
+        self._started_ray = connect(address, num_actors * cpus_per_actor, object_store_memory)
         gpus = (1 if needs_gpu else 0) if gpus_per_actor is None else gpus_per_actor
         self._actor_class = ray.remote(num_cpus=cpus_per_actor, num_gpus=gpus, max_restarts=0)(_BackendActor)
         self._spec = spec
@@ -182,7 +182,7 @@ def _get_unwrapped(refs):
         raise
 
 
-def _connect(address: str | None, cpus_needed: float, object_store_memory: int | None) -> bool:
+def connect(address: str | None, cpus_needed: float, object_store_memory: int | None) -> bool:
     """Use the Ray this process already joined, join `address`, or start a local Ray; True if initialised here."""
     if ray.is_initialized():
         return False

@@ -1,0 +1,74 @@
+"""The settings of a fine-tuning run, validated where they are made (the CLI and the YAML loader build them)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from ..errors import SettingsError
+from .triplets import TripletSettings
+
+BACKENDS = ("rife",)  # what can be fine-tuned today
+DEVICES = ("cpu", "cuda")
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    num_steps: int = 300  # optimiser steps in all (a resumed run goes on to this many)
+    batch_size: int = 4  # triplet crops per step and worker
+    crop: int = 256  # px, square training crops (a multiple of 32)
+    learning_rate: float = 2e-5  # AdamW; small, so the released weights are adapted, not replaced
+    weight_decay: float = 1e-4
+    validation_fraction: float = 0.2  # of the triplets, held out by shot; 0: no validation, the last step is kept
+    validate_every: int = 50  # steps; the best validation PSNR so far is the result
+    max_validation: int = 32  # triplets scored at full size per validation, taken evenly from the held-out ones
+    save_every: int = 25  # steps between saves of the training state (resume point)
+    seed: int = 0
+
+    def __post_init__(self):
+        for name in ("num_steps", "batch_size", "validate_every", "max_validation", "save_every"):
+            if isinstance(getattr(self, name), bool) or getattr(self, name) < 1:
+                raise SettingsError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        if self.crop < 32 or self.crop % 32:
+            raise SettingsError(f"crop must be a multiple of 32 pixels, got {self.crop}")
+        if not 0 < self.learning_rate < 1:
+            raise SettingsError(f"learning_rate must be in (0, 1), got {self.learning_rate}")
+        if self.weight_decay < 0:
+            raise SettingsError(f"weight_decay must be at least 0, got {self.weight_decay}")
+        if not 0 <= self.validation_fraction < 1:
+            raise SettingsError(f"validation_fraction must be in [0, 1), got {self.validation_fraction}")
+
+
+@dataclass(frozen=True)
+class FinetuneJob:
+    """One fine-tuning run: footage in, a weights file out, starting from the released (or given) weights."""
+
+    inputs: tuple[Path, ...]
+    output: Path  # NAME.safetensors; the training state goes beside it
+    backend: str = "rife"
+    weights: Path | None = None  # the weights to start from; None: the released ones in weights_dir
+    weights_dir: Path | None = None  # None: model/learned (or $TOONBATCH_WEIGHTS)
+    device: str = "cpu"
+    input_fps: Fraction | None = None  # PNG folders only
+    triplets: TripletSettings = TripletSettings()
+    training: TrainingSettings = TrainingSettings()
+
+    def __post_init__(self):
+        if not self.inputs:
+            raise SettingsError("finetune needs at least one input video or PNG folder")
+        if self.backend not in BACKENDS:
+            raise SettingsError(f"finetune supports --backend {', '.join(BACKENDS)}; got {self.backend!r}")
+        if self.device not in DEVICES:
+            raise SettingsError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
+        if Path(self.output).suffix != ".safetensors":
+            raise SettingsError(f"--out must name a .safetensors file, got {self.output}")
+
+    def fingerprint(self) -> str:
+        """What a resume must share with the saved run: footage and settings (not the number of steps)."""
+        training = dataclasses.replace(self.training, num_steps=1)
+        return json.dumps({"inputs": [str(Path(path).resolve()) for path in self.inputs],
+                           "weights": None if self.weights is None else str(Path(self.weights).resolve()),
+                           "triplets": repr(self.triplets), "training": repr(training)}, sort_keys=True)
