@@ -28,5 +28,6 @@ def initial_weights(tmp_path_factory):
 def make_job(tmp_path, initial_weights):
     def make(name: str = "show", **training) -> FinetuneJob:
         return FinetuneJob(inputs=(tmp_path / "footage.mp4",), output=tmp_path / f"{name}.safetensors",
-                           weights=initial_weights, training=TrainingSettings(**{**TINY.__dict__, **training}))
+                           weights=initial_weights, threads=1,
+                           training=TrainingSettings(**{**TINY.__dict__, **training}))
     return make

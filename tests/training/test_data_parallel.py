@@ -13,7 +13,8 @@ from tooncrafter_batch.weights.learned_builders import build_rife
 def test_two_workers_train_one_network_and_rank_zero_keeps_the_best(tmp_path, initial_weights, monkeypatch):
     monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
     clip = write_cartoon(tmp_path / "show.mp4", SPEC)
-    job = FinetuneJob(inputs=(clip,), output=tmp_path / "show.safetensors", weights=initial_weights, training=TINY)
+    job = FinetuneJob(inputs=(clip,), output=tmp_path / "show.safetensors", weights=initial_weights, threads=1,
+                      training=TINY)
     result = finetune_data_parallel(job, num_workers=2, object_store_memory=80 * 1024**2)
     assert result.steps == TINY.num_steps and result.num_training > 0 and result.num_validation > 0
     assert [score.step for score in result.scores] == [0, 1, 2]

@@ -10,7 +10,8 @@ from tooncrafter_batch.jobs.spec import parse_job
 from tooncrafter_batch.synthetic import write_cartoon
 from tooncrafter_batch.training.spec import load_finetune_spec
 
-TINY_OPTIONS = ["--steps", "1", "--crop", "32", "--batch-size", "1", "--validate-every", "1", "--quiet"]
+TINY_OPTIONS = ["--steps", "1", "--crop", "32", "--batch-size", "1", "--validate-every", "1", "--threads", "1",
+                "--quiet"]
 
 
 @pytest.fixture(scope="module")

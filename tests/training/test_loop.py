@@ -19,6 +19,7 @@ from tooncrafter_batch.weights.learned_builders import build_rife
 
 
 def test_loss_falls_on_a_fixed_batch(triplets, initial_weights):
+    torch.set_num_threads(1)  # as the test jobs (threads=1): many threads crawl on a busy CI machine
     network = build_rife(weights=initial_weights).train()
     batch = sample_batch(triplets, 2, 32, torch.Generator().manual_seed(0))
     optimizer = torch.optim.AdamW(network.parameters(), lr=1e-4)

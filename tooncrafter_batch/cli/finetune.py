@@ -44,6 +44,7 @@ def finetune(
     weights: WeightsFile = None,
     weights_dir: WeightsDir = None,
     device: DeviceOption = Device.cpu,
+    threads: Annotated[Optional[int], typer.Option(min=1, help="CPU threads. Default: one per core, at most 4; 1 is faster on a machine busy with other work.")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Data-parallel workers on Ray Train (one GPU each with --device cuda); 1 trains in this process.")] = 1,
     ray_address: Annotated[Optional[str], typer.Option(help="Join this Ray cluster (implies Ray Train).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar or summary.")] = False,
@@ -58,7 +59,7 @@ def finetune(
             raise typer.BadParameter("give INPUT... and --out NAME.safetensors, or --spec FILE")
         job = FinetuneJob(
             inputs=tuple(inputs), output=out, backend=backend.value, weights=weights, weights_dir=weights_dir,
-            device=device.value, input_fps=parse_rate(input_fps) if input_fps else None,
+            device=device.value, threads=threads, input_fps=parse_rate(input_fps) if input_fps else None,
             triplets=TripletSettings(scenes=SceneSettings(threshold=scene_threshold)),
             training=TrainingSettings(num_steps=steps, batch_size=batch_size, crop=crop, learning_rate=learning_rate,
                                       validation_fraction=validation_fraction, validate_every=validate_every,

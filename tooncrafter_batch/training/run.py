@@ -74,10 +74,12 @@ def train_worker(job: FinetuneJob, training: list[Triplet], validation: list[Tri
                  progress: Progress | None = None) -> TrainingState:
     """Builds the network (and, on rank 0, the validator) on the worker's device and trains it."""
     network = build_rife(job.weights_dir, worker.device, job.weights)
+    options = _backend_options(job, worker.device)
     validator = None
     if worker.is_main and validation:
-        options = _backend_options(job, worker.device)
         validator = Validator(pick_evenly(validation, job.training.max_validation), RifeInterpolator(**options))
+    if worker.device.type == "cpu":
+        torch.set_num_threads(LearnedOptions(**options).cpu_threads())  # the count the validator's backend pins
     return train(job, network, training, validator, worker, progress)
 
 
@@ -93,7 +95,7 @@ def locate_weights(job: FinetuneJob) -> FinetuneJob:
 def _backend_options(job: FinetuneJob, device: torch.device) -> dict:
     return dataclasses.asdict(LearnedOptions(
         weights_dir=None if job.weights_dir is None else str(job.weights_dir),
-        weights=None if job.weights is None else str(job.weights), device=device.type))
+        weights=None if job.weights is None else str(job.weights), device=device.type, threads=job.threads))
 
 
 def _result(job: FinetuneJob, state: TrainingState | None, num_training: int, num_validation: int

@@ -52,6 +52,7 @@ class FinetuneJob:
     weights: Path | None = None  # the weights to start from; None: the released ones in weights_dir
     weights_dir: Path | None = None  # None: model/learned (or $TOONBATCH_WEIGHTS)
     device: str = "cpu"
+    threads: int | None = None  # CPU threads; None: as the backends (cores, at most 4). 1 is faster on a busy machine
     input_fps: Fraction | None = None  # PNG folders only
     triplets: TripletSettings = TripletSettings()
     training: TrainingSettings = TrainingSettings()
@@ -63,6 +64,8 @@ class FinetuneJob:
             raise SettingsError(f"finetune supports --backend {', '.join(BACKENDS)}; got {self.backend!r}")
         if self.device not in DEVICES:
             raise SettingsError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
+        if self.threads is not None and self.threads < 1:
+            raise SettingsError(f"threads must be at least 1, got {self.threads}")
         if Path(self.output).suffix != ".safetensors":
             raise SettingsError(f"--out must name a .safetensors file, got {self.output}")
 

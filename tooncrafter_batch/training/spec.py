@@ -26,8 +26,8 @@ from .settings import FinetuneJob, TrainingSettings
 from .triplets import TripletSettings
 
 SECTION = "finetune"
-_JOB_KEYS = ("backend", "inputs", "output", "weights", "weights_dir", "device", "input_fps", "training", "triplets",
-             "scenes")
+_JOB_KEYS = ("backend", "inputs", "output", "weights", "weights_dir", "device", "threads", "input_fps", "training",
+             "triplets", "scenes")
 _SECONDS = ("hold_limit", "max_span")  # TripletSettings fields held as Fractions
 
 
@@ -62,6 +62,7 @@ def parse_finetune(data: dict, base: Path, where: str) -> FinetuneJob:
         return FinetuneJob(
             inputs=tuple(local(item) for item in inputs), output=local(data["output"]),
             backend=data.get("backend", FinetuneJob.backend), device=data.get("device", FinetuneJob.device),
+            threads=data.get("threads"),
             weights=local(data["weights"]) if data.get("weights") else None,
             weights_dir=local(data["weights_dir"]) if data.get("weights_dir") else None,
             input_fps=Fraction(str(data["input_fps"])) if data.get("input_fps") else None,
