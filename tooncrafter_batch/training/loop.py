@@ -57,10 +57,10 @@ def train(job: FinetuneJob, network: nn.Module, training: Sequence[Triplet], val
     optimizer = torch.optim.AdamW(network.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
     if state.optimizer is not None:
         optimizer.load_state_dict(state.optimizer)
-    if worker.is_main and validator is not None and not state.scores:
-        _validate(network, validator, state, job)  # the starting weights: the score to beat
     progress.start(PROGRESS_TASK, settings.num_steps)
     progress.advance(PROGRESS_TASK, state.step)
+    if worker.is_main and validator is not None and not state.scores:
+        _validate(network, validator, state, job)  # the starting weights: the score to beat
     generator = torch.Generator()
     while state.step < settings.num_steps:
         generator.manual_seed(hash((settings.seed, state.step, worker.rank)) & 0x7FFF_FFFF_FFFF_FFFF)
@@ -85,14 +85,16 @@ def _parallel(network: nn.Module, worker: Worker) -> nn.Module:
 
 def _checkpoint(network: nn.Module, optimizer: torch.optim.Optimizer, validator: Validator | None,
                 state: TrainingState, job: FinetuneJob) -> None:
-    """Validates on schedule (keeping the best weights) and saves the state on schedule and at the end."""
+    """Validates on schedule (keeping the best weights) and saves the state on schedule, after each validation (so
+    the state's best score is the output's) and at the end."""
     settings = job.training
     is_last = state.step == settings.num_steps
-    if validator is not None and (state.step % settings.validate_every == 0 or is_last):
+    validates = validator is not None and (state.step % settings.validate_every == 0 or is_last)
+    if validates:
         _validate(network, validator, state, job)
     elif validator is None and is_last:
         save_weights(network, job.output)
-    if state.step % settings.save_every == 0 or is_last:
+    if validates or state.step % settings.save_every == 0 or is_last:
         state.model = {key: value.detach().cpu().clone() for key, value in network.state_dict().items()}
         state.optimizer = optimizer.state_dict()
         save_state(state, state_path(job.output))
