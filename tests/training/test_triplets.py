@@ -62,10 +62,16 @@ def _triplets(shots: list[int]) -> list[Triplet]:
     return [Triplet(image, image, image, 0.5, ("clip", shot), Fraction(index)) for index, shot in enumerate(shots)]
 
 
-def test_validation_holds_out_whole_shots():
-    training, validation = split_by_shot(_triplets([0, 0, 1, 1, 2, 2, 3, 3, 4, 4]), 0.2)
-    assert {t.shot[1] for t in validation} == {4}
-    assert {t.shot[1] for t in training} == {0, 1, 2, 3}
+@pytest.mark.parametrize("shots, held", [
+    pytest.param([0, 0, 1, 1, 2, 2, 3, 3, 4, 4], {2}, id="even-shots"),
+    pytest.param([0] * 2 + [1] * 19 + [2] * 61, {1}, id="one-long-shot-stays-for-training"),
+    pytest.param([0] * 5 + [1] * 5 + [2] * 5 + [3] * 5 + [4] * 5 + [5] * 5 + [6] * 5 + [7] * 5 + [8] * 5 + [9] * 5,
+                 {2, 7}, id="spread-through-the-footage"),
+])
+def test_validation_holds_out_whole_shots(shots, held):
+    training, validation = split_by_shot(_triplets(shots), 0.2)
+    assert {t.shot[1] for t in validation} == held
+    assert {t.shot[1] for t in training} == set(shots) - held
 
 
 def test_one_shot_is_split_in_time_with_a_gap():

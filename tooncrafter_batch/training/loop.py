@@ -49,6 +49,8 @@ def train(job: FinetuneJob, network: nn.Module, training: Sequence[Triplet], val
     The output file always holds the best weights so far (the starting weights until validation beats them;
     without validation, the last step's)."""
     settings, progress = job.training, progress or SilentProgress()
+    if worker.is_main:
+        job.output.parent.mkdir(parents=True, exist_ok=True)
     state = load_state(state_path(job.output), job.fingerprint()) or TrainingState(run=job.fingerprint())
     if state.model is not None:
         network.load_state_dict(state.model)

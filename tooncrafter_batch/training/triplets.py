@@ -9,6 +9,7 @@ itself, not an assumed middle. Nothing is taken across a cut.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -58,10 +59,11 @@ class Triplet:
 
 def footage_triplets(paths: Iterable[Path], settings: TripletSettings, input_fps: Fraction | None = None
                      ) -> list[Triplet]:
-    """The triplets of every video (or PNG folder) in `paths`, in order; an InputError if there are none."""
+    """The triplets of every video (or PNG folder, shown at `input_fps`) in `paths`, in order; an InputError if
+    there are none."""
     triplets = []
     for path in paths:
-        source = open_video(Path(path), input_fps)
+        source = open_video(Path(path), input_fps if Path(path).is_dir() else None)  # a file has its own rate
         triplets.extend(frame_triplets(source.frames(), source.info.frame_rate, Path(path).name, settings))
     if not triplets:
         raise InputError("no training triplets in the footage (it needs shots with three or more distinct drawings "
@@ -105,8 +107,8 @@ def _triplet(keys: list[Key], shot: tuple[str, int], settings: TripletSettings) 
 
 
 def split_by_shot(triplets: list[Triplet], validation_fraction: float) -> tuple[list[Triplet], list[Triplet]]:
-    """(training, validation): whole shots held out, about `validation_fraction` of the triplets, taken evenly
-    through the footage. Footage of one shot is split in time instead: its last part is held out, and the two
+    """(training, validation): whole shots held out, about `validation_fraction` of the triplets, spread through
+    the footage. Footage of one shot is split in time instead: its last part is held out, and the two
     triplets on the border dropped so that no frame is in both."""
     if validation_fraction == 0:
         return list(triplets), []
@@ -117,6 +119,21 @@ def split_by_shot(triplets: list[Triplet], validation_fraction: float) -> tuple[
             raise InputError(f"{len(triplets)} triplets in one shot are too few to hold out a validation part; "
                              "give more footage")
         return triplets[:border], triplets[border + 2 :]
-    every = max(2, round(1 / validation_fraction))
-    held = {shot for index, shot in enumerate(shots) if index % every == every - 1} or {shots[-1]}
+    held = _held_out_shots(Counter(triplet.shot for triplet in triplets), validation_fraction)
     return [t for t in triplets if t.shot not in held], [t for t in triplets if t.shot in held]
+
+
+def _held_out_shots(counts: Counter, fraction: float) -> set:
+    """Shots (in footage order) held out whenever the share held so far, counted to a shot's middle, lags
+    `fraction`; at least one shot (the one nearest the target size) and never all of them."""
+    held, seen, held_count = set(), 0, 0
+    for shot, count in counts.items():
+        if held_count + count / 2 < fraction * (seen + count):
+            held.add(shot)
+            held_count += count
+        seen += count
+    if not held:
+        held = {min(counts, key=lambda shot: abs(counts[shot] - fraction * seen))}
+    if len(held) == len(counts):
+        held.discard(max(held, key=counts.get))
+    return held
