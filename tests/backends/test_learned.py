@@ -68,6 +68,18 @@ def test_ensemble_is_close_to_the_plain_network_and_symmetric(weights_dir):
     assert 0 < np.abs(forward - plain).mean() < 4
 
 
+def test_flip_is_close_to_the_plain_network_and_mirror_symmetric(weights_dir):
+    whole = _pair()
+    pair = Pair(*(np.ascontiguousarray(image[:64, :128]) for image in (whole.start, whole.end)))  # no padding
+    mirrored = Pair(*(np.ascontiguousarray(image[:, ::-1]) for image in (pair.start, pair.end)))
+    plain = _rife(weights_dir).interpolate([pair], [[0.5]])[0][0].astype(int)
+    flip = _rife(weights_dir, flip=True)
+    frame = flip.interpolate([pair], [[0.5]])[0][0].astype(int)
+    frame_of_mirrored = flip.interpolate([mirrored], [[0.5]])[0][0].astype(int)
+    assert np.abs(frame - frame_of_mirrored[:, ::-1]).max() <= 1, "the mirrored pair gives the mirrored frame"
+    assert 0 < np.abs(frame - plain).mean() < 4
+
+
 def test_threads_are_pinned(weights_dir):
     _rife(weights_dir, threads=1)
     assert torch.get_num_threads() == 1

@@ -75,7 +75,11 @@ class LearnedInterpolator:
             starts = torch.cat([self.to_tensor(pair.start) for pair in pairs])  # (p, 3, H, W)
             ends = torch.cat([self.to_tensor(pair.end) for pair in pairs])
             owners = torch.tensor([k for k, positions in enumerate(times) for _ in positions], device=self.device)
-            frames = self.synthesize(starts, ends, owners, [t for positions in times for t in positions])
+            positions = [t for positions in times for t in positions]
+            frames = self.synthesize(starts, ends, owners, positions)
+            if self.options.flip:  # the network's errors are not mirror-symmetric: averaging both views cancels some
+                mirrored = self.synthesize(starts.flip(-1), ends.flip(-1), owners, positions).flip(-1)
+                frames = (frames + mirrored) * 0.5
             images = iter(to_image(self.back_to_size(frame[None], height, width)) for frame in frames)
             return [[next(images) for _ in positions] for positions in times]
 

@@ -31,6 +31,7 @@ class LearnedOptions:
     dtype: str = "fp32"  # fp32 | fp16 | bf16 (half precision only on cuda)
     scale: float = 1.0  # resolution the motion is estimated at, relative to the frame
     ensemble: bool = False  # also run with the keyframes swapped (t -> 1 - t) and average: twice the work
+    flip: bool = False  # also run on the mirrored keyframes and average (mirrored back): twice the work again
     batch_pairs: int = 1  # pairs per backend call (and per work unit)
     variant: str = "union"  # gmfss only
     threads: int | None = None  # CPU threads of the network; None: as many as cores, at most MAX_THREADS

@@ -51,6 +51,7 @@ DeviceOption = Annotated[Device, typer.Option("--device", rich_help_panel=MODEL_
 DTypeOption = Annotated[DType, typer.Option("--dtype", rich_help_panel=MODEL_PANEL, help="ToonCrafter, rife, gmfss: weight precision (bf16/fp16 on a GPU: half the memory, faster).")]
 Scale = Annotated[float, typer.Option("--scale", rich_help_panel=MODEL_PANEL, help=f"rife, gmfss: resolution the motion is estimated at ({', '.join(map(str, SCALES))}; 0.5 for 4K).")]
 Ensemble = Annotated[bool, typer.Option("--ensemble", rich_help_panel=MODEL_PANEL, help="rife, gmfss: also interpolate the swapped pair and average (twice the time, a little better).")]
+Flip = Annotated[bool, typer.Option("--flip", rich_help_panel=MODEL_PANEL, help="rife, gmfss: also interpolate the mirrored frames and average (twice the time, a little better; with --ensemble, four times).")]
 VariantOption = Annotated[Variant, typer.Option("--variant", rich_help_panel=MODEL_PANEL, help="gmfss: union (also uses RIFE's frame; the default) or base.")]
 WeightsDir = Annotated[Optional[Path], typer.Option("--weights-dir", rich_help_panel=MODEL_PANEL, metavar="DIR", help="rife, gmfss: the converted weights (toonbatch model download rife). Default: model/learned or $TOONBATCH_WEIGHTS.")]
 WeightsFile = Annotated[Optional[Path], typer.Option("--weights", rich_help_panel=MODEL_PANEL, metavar="FILE", help="rife: one weights file, e.g. from toonbatch finetune, instead of the released ones.")]
@@ -70,10 +71,10 @@ def tooncrafter_options(*, steps: int, cfg: float, fs: int, eta: float, seed: in
 
 
 def learned_options(name: str, *, weights_dir: Path | None, device: Device, dtype: DType, scale: float, ensemble: bool,
-                    variant: Variant, batch_pairs: int, weights: Path | None = None) -> LearnedOptions:
+                    flip: bool, variant: Variant, batch_pairs: int, weights: Path | None = None) -> LearnedOptions:
     """The parsed options of the `rife` or `gmfss` backend, with its weights found (one line if they are not)."""
     options = LearnedOptions(weights_dir=None if weights_dir is None else str(weights_dir),
                              weights=None if weights is None else str(weights), device=device.value,
-                             dtype=dtype.value, scale=scale, ensemble=ensemble, variant=variant.value,
+                             dtype=dtype.value, scale=scale, ensemble=ensemble, flip=flip, variant=variant.value,
                              batch_pairs=batch_pairs)
     return locate_learned_weights(options, name)

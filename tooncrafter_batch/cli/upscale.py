@@ -35,6 +35,7 @@ from .model_options import (
     DType,
     DTypeOption,
     Ensemble,
+    Flip,
     Eta,
     Fit,
     FrameStride,
@@ -107,6 +108,7 @@ def upscale_fps(
     batch_pairs: Annotated[int, typer.Option("--batch-pairs", min=1, rich_help_panel=MODEL_PANEL, help="ToonCrafter, rife, gmfss: keyframe pairs per model call (more is faster on a GPU, needs more memory).")] = DEFAULTS.batch_pairs,
     scale: Scale = LEARNED_DEFAULTS.scale,
     ensemble: Ensemble = LEARNED_DEFAULTS.ensemble,
+    flip: Flip = LEARNED_DEFAULTS.flip,
     variant: VariantOption = Variant(LEARNED_DEFAULTS.variant),
     weights_dir: WeightsDir = None,
     weights: WeightsFile = None,
@@ -127,7 +129,7 @@ def upscale_fps(
             batch_pairs=batch_pairs), download)
     elif backend in (BackendName.rife, BackendName.gmfss):
         model = learned_options(backend.value, weights_dir=weights_dir, device=device, dtype=dtype, scale=scale,
-                                ensemble=ensemble, variant=variant, batch_pairs=batch_pairs, weights=weights)
+                                ensemble=ensemble, flip=flip, variant=variant, batch_pairs=batch_pairs, weights=weights)
     settings = UpscaleSettings(
         timing=TimingSettings(factor=factor, fps=parse_rate(fps) if fps else None, dedupe=dedupe,
                               dedupe_threshold=dedupe_threshold),
