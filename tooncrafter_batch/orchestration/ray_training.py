@@ -52,9 +52,13 @@ def _per_worker(train_config: dict) -> None:
 
 
 def _user_error(error: BaseException) -> ToonbatchError:
-    cause: BaseException | None = error
-    while cause is not None:
-        if isinstance(cause, ToonbatchError):
-            return cause
-        cause = cause.__cause__ or getattr(cause, "cause", None)
+    """The ToonbatchError a worker raised, found through Ray Train's wrappers (WorkerGroupError.worker_failures,
+    each a UserExceptionWithTraceback around the worker's exception), or one naming the failure."""
+    pending = [error]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, ToonbatchError):
+            return item
+        pending.extend(getattr(item, "worker_failures", {}).values())
+        pending.extend(cause for cause in (item.__cause__, getattr(item, "_base_exc", None)) if cause is not None)
     return ToonbatchError(f"data-parallel training failed: {type(error).__name__}: {error}")
