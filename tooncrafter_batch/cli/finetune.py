@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -12,11 +12,13 @@ from rich.console import Console
 from ..planning.scenes import SceneSettings
 from ..planning.timing import parse_rate
 from ..progress import BarProgress, SilentProgress
-from ..training.run import FinetuneResult, finetune as run_finetune, finetune_data_parallel
 from ..training.settings import FinetuneJob, TrainingSettings
 from ..training.spec import load_finetune_spec
 from ..training.triplets import TripletSettings
 from . import app
+
+if TYPE_CHECKING:
+    from ..training.run import FinetuneResult
 from .model_options import Device, DeviceOption, WeightsDir, WeightsFile
 
 DEFAULTS = TrainingSettings()
@@ -64,6 +66,8 @@ def finetune(
             training=TrainingSettings(num_steps=steps, batch_size=batch_size, crop=crop, learning_rate=learning_rate,
                                       validation_fraction=validation_fraction, validate_every=validate_every,
                                       seed=seed))
+    from ..training.run import finetune as run_finetune, finetune_data_parallel  # torch loads only here
+
     if workers > 1 or ray_address is not None:
         result = finetune_data_parallel(job, workers, ray_address)
     else:
