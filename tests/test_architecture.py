@@ -14,7 +14,7 @@ FLOORS = {
     "models": 1, "imaging": 1,
     "weights": 2, "planning": 2, "video": 2,
     "backends": 3, "sketches": 3, "synthetic": 3, "conditioning": 3,
-    "orchestration": 4, "evaluation": 4,
+    "orchestration": 4, "evaluation": 4, "reporting": 4,
     "pipeline": 5, "training": 5,
     "keyframes": 6, "jobs": 6,
     "demo": 7,

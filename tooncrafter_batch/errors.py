@@ -42,3 +42,7 @@ class BackendError(ToonbatchError):
 
 class SourceError(InputError):
     """The input's frames contradict what `--source` says they are (e.g. telecine on a clip with no pulldown)."""
+
+
+class ReportError(ToonbatchError):
+    """A quality report is missing or unreadable where `toonbatch report` looks for it."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -28,6 +28,8 @@ from .planning.plan import PairJob, SlotPlanner
 from .planning.scenes import CutDetector, SceneSettings
 from .planning.timing import TimingSettings, select_keys
 from .progress import Progress, SilentProgress
+from .reporting.recorder import QualityRecorder
+from .reporting.report_file import report_paths, write_report_files
 from .video.decode import open_video
 from .video.encode import EncoderSettings, open_writer, output_container_for
 
@@ -51,6 +53,7 @@ class UpscaleSettings:
     allow_partial: bool = False
     overwrite: bool = False
     needs_gpu: bool = False
+    report: bool = True  # write the quality report beside the output (a small flow per pair: report_paths)
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class UpscaleResult:
     keyframes: int = 0  # source frames used as keyframes (with dedupe, the distinct drawings)
     source: str = ""  # one line: what the input's frames were and the rate they were restored to
     notes: tuple[str, ...] = ()  # close calls the user may want to override (one line each)
+    report: Path | None = None  # the quality report's page, when one was written
 
 
 def default_output_path(input_path: Path, timing: TimingSettings) -> Path:
@@ -106,14 +110,17 @@ class Upscaler:
         self._start_progress(conditioned)
         counter = _FrameCounter(conditioned.frames(), self.progress)
         jobs = self._plan(counter, conditioned, output_rate)  # 5. scenes + plan
+        recorder = QualityRecorder(self.settings.backend.name) if self.settings.report else None
+        jobs = recorder.watch(jobs) if recorder else jobs  # 5b. the difficulty of each pair, for the report
         with create_executor(self.settings.executor.kind, self.settings.backend, self.settings.needs_gpu,
                              self.settings.executor.workers, self.settings.executor.address) as executor:
             frames = execute_jobs(jobs, executor, self._batch_size(), self.progress)  # 6. interpolate
             frames_out, warnings = self._encode(conditioned, output_path, output_rate, frames)  # 7. encode
         note = conditioned.note()
-        return UpscaleResult(input_path, output_path, counter.count, frames_out, counter.scenes,
-                             time.monotonic() - started, output_rate, tuple(warnings), counter.keyframes,
-                             conditioned.summary(), (note,) if note else ())
+        result = UpscaleResult(input_path, output_path, counter.count, frames_out, counter.scenes,
+                               time.monotonic() - started, output_rate, tuple(warnings), counter.keyframes,
+                               conditioned.summary(), (note,) if note else ())
+        return replace(result, report=write_report(result, recorder)) if recorder else result  # 8. report
 
     def _plan(self, counter: "_FrameCounter", conditioned: ConditionedSource, output_rate: Fraction
               ) -> Iterator[PairJob]:
@@ -152,6 +159,14 @@ class Upscaler:
 
     def _batch_size(self) -> int:
         return int(self.settings.backend.option_dict().get("batch_pairs", 1))
+
+
+def write_report(result: UpscaleResult, recorder: QualityRecorder) -> Path:
+    """The run's quality report beside its output; returns the page's path."""
+    video = {"input": str(result.input), "output": str(result.output), "status": "done", "reason": "",
+             "frames_in": result.frames_in, "frames_out": result.frames_out, "scenes": result.scenes,
+             "seconds": round(result.seconds, 3), "quality": recorder.result().as_dict()}
+    return write_report_files(report_paths(result.output)[0], [video])
 
 
 def execute_jobs(jobs: Iterable[PairJob], executor: Executor, batch_pairs: int = 1,

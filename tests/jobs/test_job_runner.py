@@ -47,7 +47,7 @@ def test_messy_archive_reports_each_file_and_renders_the_rest(messy_archive, tmp
     written = json.loads((tmp_path / "out" / "report.json").read_text())
     assert {video["status"] for video in written["videos"]} == {"done", "skipped", "failed"}
     assert set(written["videos"][0]) == {"input", "output", "status", "reason", "frames_in", "frames_out", "scenes",
-                                         "seconds", "retried_units"}
+                                         "seconds", "retried_units", "quality"}
 
 
 def test_second_run_rewrites_nothing_and_changed_settings_redo_the_work(clean_archive, tmp_path):

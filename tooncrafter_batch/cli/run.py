@@ -13,6 +13,7 @@ from ..jobs.report import JobReport, VideoPlanReport
 from ..jobs.runner import REPORT_NAME, JobRunner
 from ..jobs.spec import load_job
 from ..progress import BarProgress, SilentProgress
+from ..reporting.report_file import REPORT_HTML
 from . import app
 
 
@@ -48,8 +49,9 @@ def run_job(
         for video in report.videos:
             if video.reason:
                 console.print(f"{video.status} {video.input}: {video.reason}", highlight=False)
+        page = f", quality report: {spec.output / REPORT_HTML}" if spec.report else ""
         console.print(f"{report.count('done')} done, {report.count('skipped')} skipped, {report.count('failed')} "
-                      f"failed; report: {spec.output / REPORT_NAME}", highlight=False)
+                      f"failed; report: {spec.output / REPORT_NAME}{page}", highlight=False)
     raise typer.Exit(report.exit_code)
 
 

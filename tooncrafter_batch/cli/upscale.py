@@ -115,6 +115,7 @@ def upscale_fps(
     input_fps: Annotated[Optional[str], typer.Option(help="Frame rate of a PNG-folder input (e.g. 24000/1001).")] = None,
     allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Keep going with the frames before a decoding error instead of failing.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output file.")] = False,
+    report: Annotated[bool, typer.Option("--report/--no-report", help="Write the quality report (difficulty and confidence per in-between, hardest pairs) as NAME.report.json and NAME.report.html beside the output.")] = UpscaleSettings.report,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars or summary (for scripts).")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")] = False,
 ) -> None:
@@ -141,6 +142,7 @@ def upscale_fps(
         input_fps=parse_rate(input_fps) if input_fps else None,
         allow_partial=allow_partial,
         overwrite=overwrite,
+        report=report,
         needs_gpu=model is not None and model.needs_gpu,
     )
     output_path = _resolve_output(input_path, output, settings.timing)
@@ -159,6 +161,8 @@ def upscale_fps(
         console.print(
             f"{result.frames_in} frames in -> {result.frames_out} out at {_rate(result.output_rate)} fps, "
             f"{result.scenes} scene(s), {_drawings(result)}{result.seconds:.1f} s: {result.output}", highlight=False)
+        if result.report is not None:
+            console.print(f"quality report: {result.report}", highlight=False, soft_wrap=True)
 
 
 def _auto_backend(weights_dir: Path | None, quiet: bool) -> BackendName:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+
+from ..reporting.records import VideoQuality
+from ..reporting.report_file import write_text_atomically
 
 DONE, SKIPPED, FAILED = "done", "skipped", "failed"
 EXIT_OK, EXIT_FAILED_VIDEOS = 0, 3
@@ -22,6 +24,12 @@ class VideoReport:
     scenes: int = 0
     seconds: float = 0.0
     retried_units: int = 0
+    quality: VideoQuality | None = None  # the quality section (None: not measured, failed or report: false)
+
+    def as_dict(self) -> dict:
+        plain = {item.name: getattr(self, item.name) for item in fields(self) if item.name != "quality"}
+        return {**plain, "seconds": round(self.seconds, 3),
+                "quality": self.quality.as_dict() if self.quality is not None else None}
 
 
 @dataclass(frozen=True)
@@ -38,10 +46,8 @@ class JobReport:
 
     def write(self, path: Path) -> None:
         """Write `report.json` atomically."""
-        partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
-        videos = [{**asdict(video), "seconds": round(video.seconds, 3)} for video in self.videos]
-        partial.write_text(json.dumps({"videos": videos}, indent=2) + "\n")
-        os.replace(partial, path)
+        videos = [video.as_dict() for video in self.videos]
+        write_text_atomically(path, json.dumps({"videos": videos}, indent=2) + "\n")
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ from ..orchestration.base import Executor, RunStats, WorkUnit
 from ..pipeline import execute_jobs
 from ..planning.plan import PairJob
 from ..progress import Progress, SilentProgress
+from ..reporting.recorder import QualityRecorder
+from ..reporting.report_file import REPORT_HTML, load_quality, save_quality, write_page
 from ..video.decode import open_video
 from ..video.encode import EncoderSettings, VideoWriter, open_writer
 from .chunks import ChunkedPlan
@@ -40,7 +42,8 @@ from .report import DONE, FAILED, SKIPPED, JobReport, VideoPlanReport, VideoRepo
 from .spec import JobSpec, VideoSettings
 from .state import ProgressStore, video_key
 
-REPORT_NAME = "report.json"
+REPORT_NAME = "report.json"  # the job's report: each video's status and quality section; REPORT_HTML draws it
+QUALITY_FOLDER = "quality"  # in the state folder: each finished video's quality section, for later runs
 _LOSSLESS = EncoderSettings(codec="ffv1")  # chunk segments: exact RGB (bgr0), so a resume changes no pixel
 
 
@@ -67,7 +70,8 @@ class JobRunner:
         self.spec.output.mkdir(parents=True, exist_ok=True)
         store = ProgressStore(self.spec.output)
         tasks, skipped = self._tasks()
-        remove_leftovers(store, [task.output for task in tasks] + [self.spec.output / REPORT_NAME],
+        remove_leftovers(store, [task.output for task in tasks] + [self.spec.output / REPORT_NAME,
+                                                                   self.spec.output / REPORT_HTML],
                          {task.found.path: task.key for task in tasks}, self.spec.file.resolve())
         self.progress.start("videos", len(tasks))
         self.progress.start("frames out", self._estimate_frames(tasks))
@@ -78,6 +82,8 @@ class JobRunner:
             store.close()
         report = JobReport(tuple(sorted(reports, key=lambda video: video.input)))
         report.write(self.spec.output / REPORT_NAME)
+        if self.spec.report:
+            write_page(self.spec.output / REPORT_NAME)
         return report
 
     def _run_videos(self, tasks: list[VideoTask], store: ProgressStore) -> list[VideoReport]:
@@ -127,15 +133,18 @@ class JobRunner:
         started = time.monotonic()
         finished = store.finished_video(task.key, task.output)
         if finished is not None:
-            return VideoReport(task.found.relative, str(task.output), SKIPPED, "already done", *finished)
+            quality = load_quality(store.folder / QUALITY_FOLDER, task.key) if self.spec.report else None
+            return VideoReport(task.found.relative, str(task.output), SKIPPED, "already done", *finished,
+                               quality=quality)
         store.record_work(task.key, task.found.path, self.spec.file.resolve())
         executor = _VideoExecutor(self._executor_for(task.settings.backend), RunStats())
         for _ in range(self.spec.retries + 1):
             try:
-                counts = _VideoRun(task, store, executor, self.progress, self.spec.chunk_frames,
-                                   self._stopping).render()
+                run = _VideoRun(task, store, executor, self.progress, self.spec.chunk_frames, self._stopping,
+                                QualityRecorder(task.settings.backend.name) if self.spec.report else None)
+                counts = run.render()
                 return VideoReport(task.found.relative, str(task.output), DONE, "", *counts,
-                                   time.monotonic() - started, executor.stats.retried_units)
+                                   time.monotonic() - started, executor.stats.retried_units, run.quality)
             except _Stopped:
                 raise
             except InputError as error:  # the input itself is bad: another attempt would fail the same way
@@ -196,8 +205,10 @@ class _VideoRun:
     """One attempt at one video: the chunks not yet on disk, then the final file."""
 
     def __init__(self, task: VideoTask, store: ProgressStore, executor: _VideoExecutor, progress: Progress,
-                 chunk_frames: int, stopping: threading.Event):
+                 chunk_frames: int, stopping: threading.Event, recorder: QualityRecorder | None):
         self.task = task
+        self.recorder = recorder  # sees every pair, also those of chunks done earlier: the report covers the video
+        self.quality = None
         self.stopping = stopping
         self.store = store
         self.executor = executor
@@ -217,6 +228,9 @@ class _VideoRun:
             frames.close()  # at once, not when collected: its units leave the executor's window now
         frames_out = self._assemble()
         counts = (self.plan.frames_in, frames_out, self.plan.scenes)
+        if self.recorder is not None:
+            self.quality = self.recorder.result()
+            save_quality(self.store.folder / QUALITY_FOLDER, self.task.key, self.quality)
         self.store.record_video(self.task.key, self.task.found.path, self.task.output, counts)
         return counts
 
@@ -225,6 +239,8 @@ class _VideoRun:
             if self.stopping.is_set():
                 raise _Stopped()
             self.frames_planned += len(job.slots)
+            if self.recorder is not None:
+                self.recorder.record(job)
             if chunk not in self.done:
                 layout.append([chunk, len(job.slots)])
                 yield job

@@ -25,7 +25,7 @@ from ..video.encode import EncoderSettings
 
 DEFAULT_NAME_TEMPLATE = "{folder}/{stem}_{tag}{ext}"
 _TEMPLATE_FIELDS = {"folder": "a/b", "stem": "clip", "tag": "x4", "ext": ".mp4"}
-_JOB_KEYS = ("inputs", "output", "retries", "resources", "chunk_frames", "videos_in_flight", "overrides")
+_JOB_KEYS = ("inputs", "output", "retries", "resources", "chunk_frames", "videos_in_flight", "overrides", "report")
 _VIDEO_KEYS = ("name_template", "factor", "fps", "backend", "model", "encoder", "scenes", "dedupe", "source")
 _SECTIONS = {"encoder": ("codec", "crf", "preset"), "scenes": ("threshold", "min_scene_frames"),
              "resources": ("actors", "cpus_per_actor", "gpus_per_actor")}
@@ -81,6 +81,7 @@ class JobSpec:
     retries: int = 2  # extra attempts for a video whose run failed for a reason other than its input
     chunk_frames: int = 96  # source frames per chunk at most; chunks end at scene cuts where possible
     videos_in_flight: int = 4  # videos whose chunks share the actors at once (each decoded on its own thread)
+    report: bool = True  # measure each pair's difficulty and draw report.html (false: report.json has status only)
 
     @property
     def folder(self) -> Path:
@@ -130,6 +131,7 @@ def parse_job(text: str, path: Path) -> JobSpec:
         retries=document.number(("retries",), int, JobSpec.retries, minimum=0),
         chunk_frames=document.number(("chunk_frames",), int, JobSpec.chunk_frames, minimum=2),
         videos_in_flight=document.number(("videos_in_flight",), int, JobSpec.videos_in_flight, minimum=1),
+        report=document.flag(("report",), JobSpec.report),
     )
 
 
@@ -234,6 +236,14 @@ class _Document:
         value = self.typed(path, kind)
         if minimum is not None and value < minimum:
             raise self.error(path, f"must be at least {minimum}, got {value}")
+        return value
+
+    def flag(self, path: tuple, default: bool) -> bool:
+        if not self.has(path):
+            return default
+        value = self.get(path)
+        if not isinstance(value, bool):
+            raise self.error(path, f"expected true or false, got {value!r}")
         return value
 
     def mapping(self, path: tuple, known: tuple[str, ...]) -> dict:
