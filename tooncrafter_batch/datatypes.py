@@ -28,6 +28,7 @@ class Pair:
 
     start: np.ndarray
     end: np.ndarray
+    rung: int = 0  # the backend of a routed ladder the plan chose (backends/routed.py); other backends ignore it
 
     def __post_init__(self):
         if self.start.shape != self.end.shape:

@@ -19,12 +19,14 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from .backends.base import BackendSpec
+from .backends.difficulty_flow import DifficultyMeter
 from .conditioning import ConditionedSource, SourceMode, condition_source
 from .datatypes import Frame
 from .errors import OutputError
 from .orchestration import create_executor
 from .orchestration.base import Executor, WorkUnit
 from .planning.plan import PairJob, SlotPlanner
+from .planning.routing import JobRouter, RouteCounts, RouteSettings
 from .planning.scenes import CutDetector, SceneSettings
 from .planning.timing import TimingSettings, select_keys
 from .progress import Progress, SilentProgress
@@ -53,6 +55,7 @@ class UpscaleSettings:
     allow_partial: bool = False
     overwrite: bool = False
     needs_gpu: bool = False
+    route: RouteSettings | None = None  # --backend auto: each pair's rung of `backend` (a routed ladder)
     report: bool = True  # write the quality report beside the output (a small flow per pair: report_paths)
 
 
@@ -69,6 +72,7 @@ class UpscaleResult:
     keyframes: int = 0  # source frames used as keyframes (with dedupe, the distinct drawings)
     source: str = ""  # one line: what the input's frames were and the rate they were restored to
     notes: tuple[str, ...] = ()  # close calls the user may want to override (one line each)
+    routes: RouteCounts | None = None  # pairs (and in-betweens) each backend made
     report: Path | None = None  # the quality report's page, when one was written
 
 
@@ -109,7 +113,8 @@ class Upscaler:
         output_rate = self.settings.timing.output_rate(conditioned.frame_rate)  # 4. timing
         self._start_progress(conditioned)
         counter = _FrameCounter(conditioned.frames(), self.progress)
-        jobs = self._plan(counter, conditioned, output_rate)  # 5. scenes + plan
+        router = plan_router(self.settings.route, self.settings.backend)
+        jobs = self._plan(counter, conditioned, output_rate, router)  # 5. scenes + plan + route
         recorder = QualityRecorder(self.settings.backend.name) if self.settings.report else None
         jobs = recorder.watch(jobs) if recorder else jobs  # 5b. the difficulty of each pair, for the report
         with create_executor(self.settings.executor.kind, self.settings.backend, self.settings.needs_gpu,
@@ -119,11 +124,25 @@ class Upscaler:
         note = conditioned.note()
         result = UpscaleResult(input_path, output_path, counter.count, frames_out, counter.scenes,
                                time.monotonic() - started, output_rate, tuple(warnings), counter.keyframes,
-                               conditioned.summary(), (note,) if note else ())
+                               conditioned.summary(), (note,) if note else (), routes=router.counts)
         return replace(result, report=write_report(result, recorder)) if recorder else result  # 8. report
 
-    def _plan(self, counter: "_FrameCounter", conditioned: ConditionedSource, output_rate: Fraction
-              ) -> Iterator[PairJob]:
+    def dry_run(self, input_path: Path, output_path: Path) -> UpscaleResult:
+        """Decode, plan and route `input_path` as `run` would, interpolating and writing nothing."""
+        started = time.monotonic()
+        conditioned = condition_source(open_video(input_path, self.settings.input_fps, self.settings.allow_partial),
+                                       self.settings.source, self.progress)
+        output_rate = self.settings.timing.output_rate(conditioned.frame_rate)
+        self.progress.start("decode", conditioned.num_frames)
+        counter = _FrameCounter(conditioned.frames(), self.progress)
+        router = plan_router(self.settings.route, self.settings.backend)
+        frames_out = sum(len(job.slots) for job in self._plan(counter, conditioned, output_rate, router))
+        return UpscaleResult(input_path, output_path, counter.count, frames_out, counter.scenes,
+                             time.monotonic() - started, output_rate, (), counter.keyframes, conditioned.summary(),
+                             routes=router.counts)
+
+    def _plan(self, counter: "_FrameCounter", conditioned: ConditionedSource, output_rate: Fraction,
+              router: JobRouter) -> Iterator[PairJob]:
         detector = CutDetector(self.settings.scenes, conditioned.frame_rate)
         planner = SlotPlanner(output_rate)
         marked = counter.mark_cuts(detector)
@@ -131,7 +150,7 @@ class Upscaler:
             counter.keyframes += not key.ends_hold  # the end of a long hold repeats its drawing
             job = planner.add(key)
             if job is not None and job.slots:
-                yield job
+                yield router.stamp(job)
         total = conditioned.count_outputs(counter.count, counter.first_time, counter.last_time, output_rate,
                                           self.settings.timing.factor)
         tail = planner.finish(total)
@@ -167,6 +186,11 @@ def write_report(result: UpscaleResult, recorder: QualityRecorder) -> Path:
              "frames_in": result.frames_in, "frames_out": result.frames_out, "scenes": result.scenes,
              "seconds": round(result.seconds, 3), "quality": recorder.result().as_dict()}
     return write_report_files(report_paths(result.output)[0], [video])
+
+
+def plan_router(route: RouteSettings | None, backend: BackendSpec) -> JobRouter:
+    """The router that stamps a plan's pairs with their rungs; without a route, one that only counts pairs."""
+    return JobRouter(route or RouteSettings((backend.name,), budget=0.0), DifficultyMeter())
 
 
 def execute_jobs(jobs: Iterable[PairJob], executor: Executor, batch_pairs: int = 1,

@@ -181,15 +181,15 @@ def test_rife_backend_end_to_end_and_its_missing_weights_are_one_line(small_cart
     assert len(list(open_video(tmp_path / "x.mp4").frames())) == 2 * spec.num_frames
 
 
-def test_auto_takes_the_first_backend_of_the_ladder_with_weights_and_says_what_is_missing(tmp_path, monkeypatch, capsys):
-    from tooncrafter_batch.cli import upscale
+def test_auto_keeps_the_rungs_of_the_ladder_with_weights_and_says_what_is_missing(tmp_path, monkeypatch, capsys):
+    from tooncrafter_batch.cli import route_options
 
-    monkeypatch.setattr(upscale, "DEFAULT_LADDER", ("rife", "flow"))
-    assert upscale._auto_backend(tmp_path / "empty", quiet=False) is upscale.BackendName.flow
-    notice = capsys.readouterr().err
-    assert "using flow" in notice and "toonbatch model download rife" in notice and len(notice.splitlines()) <= 2
-    assert upscale._auto_backend(tmp_path / "empty", quiet=True) is upscale.BackendName.flow
+    monkeypatch.setattr(route_options, "DEFAULT_LADDER", ("flow", "rife"))
+    assert route_options.available_ladder(None, tmp_path / "empty", quiet=False) == ("flow",)
+    notice = " ".join(capsys.readouterr().err.split())
+    assert "note: rife left out of the ladder" in notice and "toonbatch model download rife" in notice
+    assert route_options.available_ladder(None, tmp_path / "empty", quiet=True) == ("flow",)
     assert capsys.readouterr().err == ""
     weights = REPO / "model" / "learned"
     if (weights / "rife.safetensors").is_file():
-        assert upscale._auto_backend(weights, quiet=False) is upscale.BackendName.rife
+        assert route_options.available_ladder(None, weights, quiet=False) == ("flow", "rife")

@@ -71,12 +71,11 @@ KILL_POINTS = {
 }
 
 
-@pytest.mark.parametrize("point", list(KILL_POINTS))
-def test_killed_anywhere_then_resumed_gives_the_same_bytes(clean_archive, reference, tmp_path, point):
-    job = write_job(tmp_path, _job_text(clean_archive, "videos_in_flight: 1\n"))
-    out = tmp_path / "out"
+def _kill_and_resume(job: Path, point: str) -> None:
+    """Run `job` in a driver killed (SIGKILL) at `point`, then run it again to the end here."""
+    out = job.parent / "out"
     driver = subprocess.Popen([sys.executable, "-c", "from tooncrafter_batch.cli import run; run()", "run",
-                               str(job), "--quiet"], cwd=tmp_path, start_new_session=True)
+                               str(job), "--quiet"], cwd=job.parent, start_new_session=True)
     deadline = time.monotonic() + 120
     while not KILL_POINTS[point](out) and driver.poll() is None and time.monotonic() < deadline:
         time.sleep(0.002)
@@ -88,4 +87,19 @@ def test_killed_anywhere_then_resumed_gives_the_same_bytes(clean_archive, refere
     report = JobRunner(load_job(job)).run()
     assert report.exit_code == 0 and {video.status for video in report.videos} == {"done"}
     assert not _partial_outputs(out), "the killed driver's temporary files are gone"
+
+
+@pytest.mark.parametrize("point", list(KILL_POINTS))
+def test_killed_anywhere_then_resumed_gives_the_same_bytes(clean_archive, reference, tmp_path, point):
+    _kill_and_resume(write_job(tmp_path, _job_text(clean_archive, "videos_in_flight: 1\n")), point)
     assert _digests(tmp_path) == reference
+
+
+def test_a_routed_job_resumed_or_chunked_otherwise_routes_every_pair_the_same(clean_archive, tmp_path):
+    route = "backend: auto\nroute: {ladder: [flow, blend], budget: 0.4}\nvideos_in_flight: 1\n"
+    text = _job_text(clean_archive, route).replace("backend: flow\n", "")
+    routed = _run(tmp_path / "straight", text)
+    assert routed != _run(tmp_path / "flow", _job_text(clean_archive)), "some pairs were routed to blend"
+    assert _run(tmp_path / "chunks", text.replace("chunk_frames: 4", "chunk_frames: 64")) == routed
+    _kill_and_resume(write_job(tmp_path / "resumed", text), "after-three-chunks-of-a-video")
+    assert _digests(tmp_path / "resumed") == routed

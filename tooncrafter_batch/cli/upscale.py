@@ -10,13 +10,14 @@ import typer
 from rich.console import Console
 
 from ..backends.base import BackendSpec
-from ..backends.learned_options import LearnedOptions, learned_weights_present
-from ..backends.registry import DEFAULT_LADDER, LEARNED_BACKENDS
+from ..backends.learned_options import LearnedOptions
+from ..backends.registry import routed_spec
 from ..backends.tooncrafter_options import ToonCrafterOptions, locate_weights
 from ..conditioning import SourceMode
 from ..errors import OutputError
 from ..imaging.grid_fit import FitMode
 from ..pipeline import ExecutorSettings, Upscaler, UpscaleSettings, default_output_path
+from ..planning.routing import RouteSettings
 from ..planning.scenes import SceneSettings
 from ..planning.timing import DedupeMode, TimingSettings, parse_rate
 from ..progress import BarProgress, SilentProgress
@@ -52,6 +53,7 @@ from .model_options import (
     learned_options,
     tooncrafter_options,
 )
+from .route_options import DEFAULT_BUDGET, Budget, DryRun, Ladder, available_ladder, print_dry_run
 
 
 class BackendName(str, Enum):
@@ -80,7 +82,7 @@ def upscale_fps(
     output: Annotated[Optional[str], typer.Option("-o", "--output", help="Output file, or a folder (existing, or ending in /) for numbered PNGs. Default: <stem>_x<N>.<ext> beside the input.")] = None,
     factor: Annotated[Optional[int], typer.Option(help="Multiply the frame rate by this integer (>= 2): N frames in, N x factor out.")] = None,
     fps: Annotated[Optional[str], typer.Option(help="Target frame rate instead of --factor: 60, 60000/1001 or 59.94 (above the input rate).")] = None,
-    backend: Annotated[BackendName, typer.Option(help="Interpolator: auto (the best measured one whose weights are installed: today flow), flow (optical flow, CPU, no weights), rife (RIFE 4.x network), gmfss (GMFSS Fortuna network; slow on a CPU), tooncrafter (diffusion; a GPU is advised), blend (cross-fade) or duplicate.")] = BackendName.auto,
+    backend: Annotated[BackendName, typer.Option(help="Interpolator: auto (each pair routed along --ladder under --budget; today's default ladder: flow alone), flow (optical flow, CPU, no weights), rife (RIFE 4.x network), gmfss (GMFSS Fortuna network; slow on a CPU), tooncrafter (diffusion; a GPU is advised), blend (cross-fade) or duplicate.")] = BackendName.auto,
     executor: Annotated[ExecutorKind, typer.Option(help="Where interpolation runs: local threads, Ray actors, or auto (Ray when --ray-address, a GPU backend or --workers > 1).")] = ExecutorKind.auto,
     workers: Annotated[Optional[int], typer.Option(min=1, help="Parallel backend instances (threads locally, actors on Ray). Default: one thread per CPU core (up to 4) for flow run locally, else 1.")] = None,
     ray_address: Annotated[Optional[str], typer.Option(help="Join this existing Ray cluster instead of starting one.")] = None,
@@ -116,25 +118,34 @@ def upscale_fps(
     allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Keep going with the frames before a decoding error instead of failing.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output file.")] = False,
     report: Annotated[bool, typer.Option("--report/--no-report", help="Write the quality report (difficulty and confidence per in-between, hardest pairs) as NAME.report.json and NAME.report.html beside the output.")] = UpscaleSettings.report,
+    budget: Budget = DEFAULT_BUDGET,
+    ladder: Ladder = None,
+    dry_run: DryRun = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars or summary (for scripts).")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")] = False,
 ) -> None:
     """Raise the frame rate of INPUT with generated in-betweens, keeping its sound, timing and scene cuts."""
-    if backend is BackendName.auto:
-        backend = _auto_backend(weights_dir, quiet)
-    model = None  # weights found (or fetched) here, before any executor starts
-    if backend is BackendName.tooncrafter:
-        model = locate_weights(tooncrafter_options(
-            steps=steps, cfg=cfg, fs=fs, eta=eta, seed=seed, prompt=prompt, checkpoint=checkpoint, config=config,
-            random_weights=random_weights, device=device, dtype=dtype, fit=fit, full_resolution=full_resolution,
-            batch_pairs=batch_pairs), download)
-    elif backend in (BackendName.rife, BackendName.gmfss):
-        model = learned_options(backend.value, weights_dir=weights_dir, device=device, dtype=dtype, scale=scale,
-                                ensemble=ensemble, flip=flip, variant=variant, batch_pairs=batch_pairs, weights=weights)
+    def model_for(name: BackendName) -> ToonCrafterOptions | LearnedOptions | None:
+        """Weights found (or fetched) here, before any executor starts."""
+        if name is BackendName.tooncrafter:
+            return locate_weights(tooncrafter_options(
+                steps=steps, cfg=cfg, fs=fs, eta=eta, seed=seed, prompt=prompt, checkpoint=checkpoint, config=config,
+                random_weights=random_weights, device=device, dtype=dtype, fit=fit, full_resolution=full_resolution,
+                batch_pairs=batch_pairs), download)
+        if name in (BackendName.rife, BackendName.gmfss):
+            return learned_options(name.value, weights_dir=weights_dir, device=device, dtype=dtype, scale=scale,
+                                   ensemble=ensemble, flip=flip, variant=variant, batch_pairs=batch_pairs,
+                                   weights=weights)
+        return None
+
+    rungs = available_ladder(ladder, weights_dir, quiet) if backend is BackendName.auto else (backend.value,)
+    models = [model_for(BackendName(name)) for name in rungs]
+    specs = tuple(_backend_spec(BackendName(name), model) for name, model in zip(rungs, models))
+    needs_gpu = any(model is not None and model.needs_gpu for model in models)
     settings = UpscaleSettings(
         timing=TimingSettings(factor=factor, fps=parse_rate(fps) if fps else None, dedupe=dedupe,
                               dedupe_threshold=dedupe_threshold),
-        backend=_backend_spec(backend, model),
+        backend=specs[0] if len(specs) == 1 else routed_spec(specs, needs_gpu),
         executor=ExecutorSettings(executor.value, workers, ray_address),
         scenes=SceneSettings(threshold=scene_threshold),
         encoder=EncoderSettings(codec=codec, crf=crf, preset=preset),
@@ -143,10 +154,15 @@ def upscale_fps(
         allow_partial=allow_partial,
         overwrite=overwrite,
         report=report,
-        needs_gpu=model is not None and model.needs_gpu,
+        needs_gpu=needs_gpu,
+        route=RouteSettings(rungs, budget) if len(rungs) > 1 else None,
     )
+    progress = SilentProgress() if quiet or dry_run else BarProgress()
+    if dry_run:
+        result = Upscaler(settings, progress).dry_run(input_path, Path(output or "."))
+        print_dry_run(result.routes, result.frames_in, result.frames_out, result.scenes)
+        return
     output_path = _resolve_output(input_path, output, settings.timing)
-    progress = SilentProgress() if quiet else BarProgress()
     try:
         result = Upscaler(settings, progress).run(input_path, output_path)
     finally:
@@ -160,24 +176,10 @@ def upscale_fps(
         console.print(result.source, highlight=False, soft_wrap=True)
         console.print(
             f"{result.frames_in} frames in -> {result.frames_out} out at {_rate(result.output_rate)} fps, "
-            f"{result.scenes} scene(s), {_drawings(result)}{result.seconds:.1f} s: {result.output}", highlight=False)
+            f"{result.scenes} scene(s), {_drawings(result)}{result.seconds:.1f} s: {result.output}; "
+            f"{result.routes.summary()}", highlight=False)
         if result.report is not None:
             console.print(f"quality report: {result.report}", highlight=False, soft_wrap=True)
-
-
-def _auto_backend(weights_dir: Path | None, quiet: bool) -> BackendName:
-    """The first backend of the measured ladder whose weights are present; a one-line notice when one is missing."""
-    missing = []
-    for name in DEFAULT_LADDER:
-        if name not in LEARNED_BACKENDS or learned_weights_present(name, weights_dir):
-            if missing and not quiet:
-                Console(stderr=True).print(
-                    f"note: using {name}; {missing[0]} is the better measured backend but its weights are not "
-                    f"installed: `toonbatch model download {missing[0]}` (or --backend {name} to silence this)",
-                    highlight=False)
-            return BackendName(name)
-        missing.append(name)
-    return BackendName.flow
 
 
 def _backend_spec(backend: BackendName, model: ToonCrafterOptions | LearnedOptions | None) -> BackendSpec:

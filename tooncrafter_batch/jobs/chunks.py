@@ -15,12 +15,17 @@ from typing import Iterator
 from ..conditioning import ConditionedSource
 from ..planning.plan import PairJob, SlotPlanner
 from ..planning.scenes import CutDetector
+from ..pipeline import plan_router
 from ..planning.timing import Key, select_keys
 from .spec import VideoSettings
 
 
 class ChunkedPlan:
-    """Streams `(chunk, PairJob)` for a video, in output order; counts frames, shots and chunks as it goes."""
+    """Streams `(chunk, PairJob)` for a video, in output order; counts frames, shots and chunks as it goes.
+
+    With a route (`backend: auto`), every pair is routed, also those of chunks already done, so a resumed run
+    routes each pair as the first run did.
+    """
 
     def __init__(self, source: ConditionedSource, settings: VideoSettings, chunk_frames: int):
         self.source = source
@@ -31,6 +36,7 @@ class ChunkedPlan:
         self.scenes = 0
         self.num_chunks = 0
         self._times = (Fraction(0), Fraction(0))  # first and last frame time
+        self.router = plan_router(settings.route, settings.backend)
 
     def jobs(self) -> Iterator[tuple[int, PairJob]]:
         planner = SlotPlanner(self.output_rate)
@@ -41,7 +47,7 @@ class ChunkedPlan:
                 self.num_chunks = chunk + 1
             job = planner.add(key)
             if job is not None and job.slots:
-                yield previous_chunk, job
+                yield previous_chunk, self.router.stamp(job)
             previous, previous_chunk = key, chunk
         total = self.source.count_outputs(self.frames_in, *self._times, self.output_rate, self.settings.timing.factor)
         tail = planner.finish(total)

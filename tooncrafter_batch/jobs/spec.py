@@ -15,10 +15,11 @@ from pathlib import Path
 import yaml
 
 from ..backends.base import BackendSpec
-from ..backends.learned_options import LearnedOptions, locate_learned_weights
-from ..backends.registry import BACKENDS, LEARNED_BACKENDS
+from ..backends.learned_options import LearnedOptions, learned_weights_present, locate_learned_weights
+from ..backends.registry import BACKENDS, DEFAULT_LADDER, LEARNED_BACKENDS, routed_spec
 from ..conditioning import SourceMode
 from ..errors import JobSpecError, SettingsError
+from ..planning.routing import RouteSettings
 from ..planning.scenes import SceneSettings
 from ..planning.timing import DedupeMode, TimingSettings, parse_rate
 from ..video.encode import EncoderSettings
@@ -26,8 +27,9 @@ from ..video.encode import EncoderSettings
 DEFAULT_NAME_TEMPLATE = "{folder}/{stem}_{tag}{ext}"
 _TEMPLATE_FIELDS = {"folder": "a/b", "stem": "clip", "tag": "x4", "ext": ".mp4"}
 _JOB_KEYS = ("inputs", "output", "retries", "resources", "chunk_frames", "videos_in_flight", "overrides", "report")
-_VIDEO_KEYS = ("name_template", "factor", "fps", "backend", "model", "encoder", "scenes", "dedupe", "source")
+_VIDEO_KEYS = ("name_template", "factor", "fps", "backend", "model", "encoder", "scenes", "dedupe", "source", "route")
 _SECTIONS = {"encoder": ("codec", "crf", "preset"), "scenes": ("threshold", "min_scene_frames"),
+             "route": ("budget", "ladder", "threshold"),
              "resources": ("actors", "cpus_per_actor", "gpus_per_actor")}
 _PATH_OPTIONS = ("config", "checkpoint", "weights_dir", "weights")  # model options: paths relative to the job file
 
@@ -57,6 +59,7 @@ class VideoSettings:
     scenes: SceneSettings = field(default_factory=SceneSettings)
     name_template: str = DEFAULT_NAME_TEMPLATE
     source: SourceMode = SourceMode.auto  # what the input's frames are (legacy video); see conditioning.py
+    route: RouteSettings | None = None  # backend: auto over two rungs or more: each pair's rung (planning/routing.py)
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,28 @@ def _backend_spec(name: str, options: dict) -> BackendSpec:
     return locate_learned_weights(learned, name).backend_spec(name)
 
 
+def _auto_backend(fields: dict) -> tuple[BackendSpec, RouteSettings | None]:
+    """`backend: auto`: the `route.ladder` (every rung's weights must be present) or the default ladder's rungs
+    whose weights are; with one rung left, that backend alone. `model` options go to the learned rungs."""
+    options = dict(fields.get("model", ()))
+    ladder = fields["route.ladder"] if "route.ladder" in fields else tuple(
+        name for name in DEFAULT_LADDER if name not in LEARNED_BACKENDS or
+        learned_weights_present(name, options.get("weights_dir")))
+    specs = tuple(_backend_spec(name, options if name in LEARNED_BACKENDS else {}) for name in ladder)
+    if len(specs) == 1:
+        return specs[0], None
+    return routed_spec(specs), _route(fields, tuple(ladder))
+
+
+def _route(fields: dict, ladder: tuple[str, ...]) -> RouteSettings:
+    """The `route` section's settings over `ladder`; a `route` without `backend: auto` is refused."""
+    name = fields.get("backend", BackendSpec.name)
+    if name != "auto" and any(key.startswith("route.") for key in fields):
+        raise SettingsError(f"route applies to backend: auto only, not {name}; drop it or set backend: auto")
+    numbers = {key: fields[f"route.{key}"] for key in ("budget", "threshold") if f"route.{key}" in fields}
+    return RouteSettings(ladder, **numbers)
+
+
 def _apply(fields: dict, changes: dict) -> None:
     """Patch flat fields; a timing mode in `changes` (factor or fps) replaces the other one."""
     if "factor" in changes or "fps" in changes:
@@ -156,13 +181,17 @@ def _apply(fields: dict, changes: dict) -> None:
 
 
 def _build_settings(fields: dict) -> VideoSettings:
+    name = fields.get("backend", BackendSpec.name)
+    backend, route = _auto_backend(fields) if name == "auto" else (
+        _backend_spec(name, dict(fields.get("model", ()))), None)
     return VideoSettings(
         timing=_timing(fields),
-        backend=_backend_spec(fields.get("backend", BackendSpec.name), dict(fields.get("model", ()))),
+        backend=backend,
         encoder=EncoderSettings(**_section(fields, "encoder")),
         scenes=SceneSettings(**_section(fields, "scenes")),
         name_template=fields.get("name_template", DEFAULT_NAME_TEMPLATE),
         source=fields.get("source", VideoSettings.source),
+        route=route,
     )
 
 
@@ -306,9 +335,12 @@ class _Document:
             fields["name_template"] = self._template(path + ("name_template",))
         if "model" in data:
             fields["model"] = self._model(path + ("model",))
-        for section in ("encoder", "scenes"):
+        for section in ("encoder", "scenes", "route"):
             if section in data:
                 for key in self.mapping(path + (section,), _SECTIONS[section]):
+                    if key == "ladder":
+                        fields["route.ladder"] = self._ladder(path + (section, key))
+                        continue
                     kind = {"codec": str, "preset": str, "crf": int, "min_scene_frames": int}.get(key, float)
                     fields[f"{section}.{key}"] = self.typed(path + (section, key), kind)
         return tuple(fields.items())
@@ -324,9 +356,19 @@ class _Document:
 
     def _backend(self, path: tuple) -> str:
         name = self.typed(path, str)
-        if name not in BACKENDS:
-            raise self.error(path, f"unknown backend {name!r}; choose one of: {', '.join(sorted(BACKENDS))}")
+        if name not in BACKENDS and name != "auto":
+            raise self.error(path, f"unknown backend {name!r}; choose auto or one of: {', '.join(sorted(BACKENDS))}")
         return name
+
+    def _ladder(self, path: tuple) -> tuple[str, ...]:
+        """Backend names in cost order: a list, or one comma-separated string (flow,gmfss)."""
+        value = self.get(path)
+        names = value.split(",") if isinstance(value, str) else self.typed(path, list)
+        for name in names:
+            if not isinstance(name, str) or name.strip() not in BACKENDS:
+                known = ", ".join(sorted(BACKENDS))
+                raise self.error(path, f"unknown backend {name!r} in the ladder; choose from: {known}")
+        return tuple(name.strip() for name in names)
 
     def _dedupe(self, path: tuple) -> DedupeMode:
         value = self.get(path)
@@ -364,7 +406,8 @@ class _Document:
         """Build the settings of the layer at `path`; a dataclass's complaint becomes an error at its section's line."""
         checks = (("factor", lambda: _timing(fields)), ("fps", lambda: _timing(fields)),
                   ("encoder", lambda: EncoderSettings(**_section(fields, "encoder"))),
-                  ("scenes", lambda: SceneSettings(**_section(fields, "scenes"))))
+                  ("scenes", lambda: SceneSettings(**_section(fields, "scenes"))),
+                  ("route", lambda: _route(fields, fields.get("route.ladder", DEFAULT_LADDER))))
         for key, check in checks:
             try:
                 check()

@@ -26,6 +26,7 @@ class PairJob:
     left: Key
     right: Key | None
     slots: tuple[OutputSlot, ...]
+    rung: int = 0  # which backend of a routed ladder makes the in-betweens (planning/routing.py)
 
     @property
     def positions(self) -> tuple[float, ...]:
@@ -34,7 +35,7 @@ class PairJob:
 
     @property
     def pair(self) -> Pair:
-        return Pair(self.left.frame.image, self.right.frame.image)
+        return Pair(self.left.frame.image, self.right.frame.image, self.rung)
 
     def assemble(self, generated: list[np.ndarray]) -> Iterator[np.ndarray]:
         """The job's output frames in order, given the backend's frames for `positions`."""
