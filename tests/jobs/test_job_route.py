@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tooncrafter_batch.errors import JobSpecError
+from tooncrafter_batch.errors import JobSpecError, ToonbatchError
 from tooncrafter_batch.jobs.spec import parse_job
 from tooncrafter_batch.planning.routing import RouteSettings
 
@@ -46,3 +46,9 @@ def test_route_errors_name_field_and_line(text, line, message):
     with pytest.raises(JobSpecError) as caught:
         parse_job(text, JOB)
     assert f"job.yaml, line {line}: " in str(caught.value) and message in str(caught.value)
+
+
+def test_a_job_leaves_no_rung_out_a_rung_without_weights_stops_it(tmp_path):
+    job = parse_job(BASE + f"backend: auto\nroute: {{ladder: [flow, gmfss]}}\nmodel: {{weights_dir: {tmp_path}}}\n", JOB)
+    with pytest.raises(ToonbatchError, match="gmfss"):
+        job.settings_for("a.mp4")

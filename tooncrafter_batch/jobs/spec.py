@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from ..backends.base import BackendSpec
-from ..backends.learned_options import LearnedOptions, learned_weights_present, locate_learned_weights
+from ..backends.learned_options import LearnedOptions, locate_learned_weights
 from ..backends.registry import BACKENDS, DEFAULT_LADDER, LEARNED_BACKENDS, routed_spec
 from ..conditioning import SourceMode
 from ..errors import JobSpecError, SettingsError
@@ -151,12 +151,11 @@ def _backend_spec(name: str, options: dict) -> BackendSpec:
 
 
 def _auto_backend(fields: dict) -> tuple[BackendSpec, RouteSettings | None]:
-    """`backend: auto`: the `route.ladder` (every rung's weights must be present) or the default ladder's rungs
-    whose weights are; with one rung left, that backend alone. `model` options go to the learned rungs."""
+    """`backend: auto`: the `route.ladder`, else the default ladder; a job leaves no rung out (every machine gives
+    the same frames: a rung without weights stops the job before any video starts, as a learned backend does).
+    With one rung, that backend alone. `model` options go to the learned rungs."""
     options = dict(fields.get("model", ()))
-    ladder = fields["route.ladder"] if "route.ladder" in fields else tuple(
-        name for name in DEFAULT_LADDER if name not in LEARNED_BACKENDS or
-        learned_weights_present(name, options.get("weights_dir")))
+    ladder = fields.get("route.ladder", DEFAULT_LADDER)
     specs = tuple(_backend_spec(name, options if name in LEARNED_BACKENDS else {}) for name in ladder)
     if len(specs) == 1:
         return specs[0], None
