@@ -115,7 +115,8 @@ class Upscaler:
         counter = _FrameCounter(conditioned.frames(), self.progress)
         router = plan_router(self.settings.route, self.settings.backend)
         jobs = self._plan(counter, conditioned, output_rate, router)  # 5. scenes + plan + route
-        recorder = QualityRecorder(self.settings.backend.name) if self.settings.report else None
+        ladder = self.settings.route.ladder if self.settings.route else ()
+        recorder = QualityRecorder(self.settings.backend.name, ladder=ladder) if self.settings.report else None
         jobs = recorder.watch(jobs) if recorder else jobs  # 5b. the difficulty of each pair, for the report
         with create_executor(self.settings.executor.kind, self.settings.backend, self.settings.needs_gpu,
                              self.settings.executor.workers, self.settings.executor.address) as executor:

@@ -1,5 +1,6 @@
 """`upscale-fps --backend auto` routed along a ladder under a budget, and `--dry-run`."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,8 @@ def test_budget_one_sends_every_moving_pair_up(small_cartoon, tmp_path, capsys):
                          "--budget", "1")
     assert auto == blend
     assert "pairs: flow 0, blend 22" in err
+    report = json.loads((tmp_path / "auto.report.json").read_text())
+    assert {pair["backend"] for pair in report["videos"][0]["quality"]["pairs"]} == {"blend"}, "the rung that made it"
 
 
 def test_dry_run_prints_pairs_per_backend_and_writes_nothing(small_cartoon, tmp_path, capsys):

@@ -141,7 +141,7 @@ class JobRunner:
         for _ in range(self.spec.retries + 1):
             try:
                 run = _VideoRun(task, store, executor, self.progress, self.spec.chunk_frames, self._stopping,
-                                QualityRecorder(task.settings.backend.name) if self.spec.report else None)
+                                _recorder(task.settings) if self.spec.report else None)
                 counts = run.render()
                 return VideoReport(task.found.relative, str(task.output), DONE, "", *counts,
                                    time.monotonic() - started, executor.stats.retried_units, run.quality)
@@ -296,6 +296,10 @@ def _chunk_writer(store: ProgressStore, key: str, chunk: int, first: np.ndarray,
                      duration=None, pix_fmt="bgr0", is_image_folder=True)
     store.chunk_folder(key)
     return VideoWriter(store.chunk_path(key, chunk), info, rate, _LOSSLESS)
+
+
+def _recorder(settings: VideoSettings) -> QualityRecorder:
+    return QualityRecorder(settings.backend.name, ladder=settings.route.ladder if settings.route else ())
 
 
 def _batch_pairs(backend: BackendSpec) -> int:

@@ -27,8 +27,9 @@ WORST_KEPT = 6  # thumbnails per video
 class QualityRecorder:
     """Feed it a video's pair jobs in output order (`watch` or `record`); `result()` is the video's section."""
 
-    def __init__(self, backend: str, flow_width: int = 160, preset: str = "ultrafast"):
+    def __init__(self, backend: str, flow_width: int = 160, preset: str = "ultrafast", ladder: tuple[str, ...] = ()):
         self.backend = backend
+        self._ladder = ladder  # a routed run's rungs (--backend auto): each pair is recorded with the one that made it
         self._flow = FlowInterpolator(flow_width=flow_width, preset=preset)
         self._records: list[PairRecord] = []
         self._worst: list[tuple[float, int, Thumbnail]] = []  # min-heap of the hardest pairs: (score, -pair, thumb)
@@ -64,7 +65,8 @@ class QualityRecorder:
         left, right = job.left.frame, job.right.frame
         inbetweens = [slot for slot in job.slots if not slot.is_copy]
         record = PairRecord(self._scene, len(self._records), left.index, right.index, left.time, right.time,
-                            self.backend, difficulty, tuple(slot.index for slot in inbetweens),
+                            self._ladder[job.rung] if self._ladder else self.backend, difficulty,
+                            tuple(slot.index for slot in inbetweens),
                             tuple(slot.position for slot in inbetweens))
         self._records.append(record)
         self._keep_if_worst(record, start, end)
