@@ -66,6 +66,7 @@ def test_a_rung_without_weights_is_left_out_with_a_note(small_cartoon, tmp_path,
     pytest.param(["--ladder", "flow,warp"], "unknown backend 'warp'", id="unknown-rung"),
     pytest.param(["--ladder", "flow,blend,flow"], "twice", id="repeated-rung"),
     pytest.param(["--budget", "1.5"], "--budget", id="budget-above-one"),
+    pytest.param(["--backend", "flow", "--budget", "0.5"], "apply to --backend auto only", id="budget-without-auto"),
 ])
 def test_bad_route_options_are_one_line_errors(small_cartoon, capsys, extra, message):
     source, _ = small_cartoon

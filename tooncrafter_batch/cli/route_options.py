@@ -13,10 +13,21 @@ from ..backends.registry import BACKENDS, DEFAULT_LADDER, LEARNED_BACKENDS
 from ..errors import SettingsError
 from ..planning.routing import RouteCounts, RouteSettings
 
-Budget = Annotated[float, typer.Option(min=0.0, max=1.0, help="--backend auto: the share of moving pairs (0..1) that may go above the ladder's first rung; the hardest pairs go up.")]
+Budget = Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help=f"--backend auto: the share of moving pairs (0..1) that may go above the ladder's first rung; the hardest pairs go up. Default: {RouteSettings.budget}.")]
 Ladder = Annotated[Optional[str], typer.Option(help=f"--backend auto: backends in cost order, e.g. flow,gmfss (default: {','.join(DEFAULT_LADDER)}); a rung whose weights are not installed is left out.")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Decode, plan and route only: print the pairs per backend and the estimated CPU cost, write nothing.")]
-DEFAULT_BUDGET = RouteSettings.budget
+
+
+def route_settings(ladder: tuple[str, ...], budget: float | None) -> RouteSettings | None:
+    """The route over the rungs kept (None for one rung: that backend alone)."""
+    if len(ladder) < 2:
+        return None
+    return RouteSettings(ladder) if budget is None else RouteSettings(ladder, budget)
+
+
+def check_route_options(is_auto: bool, budget: float | None, ladder: str | None) -> None:
+    if not is_auto and (budget is not None or ladder is not None):
+        raise SettingsError("--budget and --ladder apply to --backend auto only; drop them or pass --backend auto")
 
 
 def available_ladder(text: str | None, weights_dir: Path | None, quiet: bool) -> tuple[str, ...]:

@@ -17,7 +17,6 @@ from ..conditioning import SourceMode
 from ..errors import OutputError
 from ..imaging.grid_fit import FitMode
 from ..pipeline import ExecutorSettings, Upscaler, UpscaleSettings, default_output_path
-from ..planning.routing import RouteSettings
 from ..planning.scenes import SceneSettings
 from ..planning.timing import DedupeMode, TimingSettings, parse_rate
 from ..progress import BarProgress, SilentProgress
@@ -53,7 +52,7 @@ from .model_options import (
     learned_options,
     tooncrafter_options,
 )
-from .route_options import DEFAULT_BUDGET, Budget, DryRun, Ladder, available_ladder, print_dry_run
+from .route_options import Budget, DryRun, Ladder, available_ladder, check_route_options, print_dry_run, route_settings
 
 
 class BackendName(str, Enum):
@@ -118,7 +117,7 @@ def upscale_fps(
     allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Keep going with the frames before a decoding error instead of failing.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output file.")] = False,
     report: Annotated[bool, typer.Option("--report/--no-report", help="Write the quality report (difficulty and confidence per in-between, hardest pairs) as NAME.report.json and NAME.report.html beside the output.")] = UpscaleSettings.report,
-    budget: Budget = DEFAULT_BUDGET,
+    budget: Budget = None,
     ladder: Ladder = None,
     dry_run: DryRun = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars or summary (for scripts).")] = False,
@@ -138,6 +137,7 @@ def upscale_fps(
                                    weights=weights)
         return None
 
+    check_route_options(backend is BackendName.auto, budget, ladder)
     rungs = available_ladder(ladder, weights_dir, quiet) if backend is BackendName.auto else (backend.value,)
     models = [model_for(BackendName(name)) for name in rungs]
     specs = tuple(_backend_spec(BackendName(name), model) for name, model in zip(rungs, models))
@@ -155,7 +155,7 @@ def upscale_fps(
         overwrite=overwrite,
         report=report,
         needs_gpu=needs_gpu,
-        route=RouteSettings(rungs, budget) if len(rungs) > 1 else None,
+        route=route_settings(rungs, budget),
     )
     progress = SilentProgress() if quiet or dry_run else BarProgress()
     if dry_run:
