@@ -187,10 +187,14 @@ def test_ctrl_c_stops_every_video_and_keeps_their_finished_chunks(clean_archive,
         return original(self, pairs, times)
 
     job = write_job(tmp_path, f"inputs: [{clean_archive}]\noutput: out\nfactor: 4\nbackend: blend\nchunk_frames: 4\n")
-    with monkeypatch.context() as patch:
-        patch.setattr(BlendInterpolator, "interpolate", interrupted)
-        with pytest.raises(KeyboardInterrupt):
-            JobRunner(load_job(job)).run()
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a fresh `toonbatch` process
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(BlendInterpolator, "interpolate", interrupted)
+            with pytest.raises(KeyboardInterrupt):
+                JobRunner(load_job(job)).run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert len(set(calls)) > 1, "several videos were running"
     assert len(calls) < 45, f"{len(calls)} of about 60 backend calls: the videos did not stop"
     assert not (tmp_path / "out" / "report.json").exists()

@@ -8,6 +8,7 @@ writes its results itself.
 
 from __future__ import annotations
 
+import signal
 import tempfile
 from typing import Callable
 
@@ -37,10 +38,13 @@ def fit_data_parallel(loop: WorkerLoop, config: dict, num_workers: int, use_gpu:
             trainer = TorchTrainer(_per_worker, train_loop_config={"loop": loop, "config": config},
                                    scaling_config=ScalingConfig(num_workers=num_workers, use_gpu=use_gpu),
                                    run_config=RunConfig(storage_path=records, name="finetune"))
+            ctrl_c = signal.getsignal(signal.SIGINT)  # fit() installs its own handler and leaves it behind
             try:
                 trainer.fit()
             except Exception as error:  # Ray wraps what a worker raised; unwrap a user error
                 raise _user_error(error) from None
+            finally:
+                signal.signal(signal.SIGINT, ctrl_c)
     finally:
         if started_ray:
             ray.shutdown()
