@@ -1,6 +1,7 @@
 """Errors a user can cause. Each message says what went wrong, where, and what to do about it.
 
-`cli.main()` turns any `ToonbatchError` into one line on stderr and a non-zero exit code.
+`cli.main()` turns any `ToonbatchError` into one line on stderr (`error_line`) and a non-zero exit code; `toonbatch ui`
+shows the same line in the page.
 """
 
 
@@ -8,6 +9,11 @@ class ToonbatchError(Exception):
     """Base class: a problem the user can fix (bad input, missing file, bad settings)."""
 
     exit_code = 1
+
+
+def error_line(error: ToonbatchError) -> str:
+    """The one line a user sees for `error`: on stderr from the CLI, in the page from `toonbatch ui`."""
+    return f"toonbatch: error: {error}"
 
 
 class InputError(ToonbatchError):

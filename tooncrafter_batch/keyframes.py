@@ -202,10 +202,16 @@ def interpolate_files(start_path: Path, end_path: Path, output: str, settings: K
     check_output_path(start_path, Path(output), settings.overwrite)
     if Path(output).exists() and Path(output).resolve() == end_path.resolve():
         raise OutputError(f"output {output} is the end keyframe itself; choose another output path with -o")
+    return write_frames(output, interpolate_keyframe_files(start_path, end_path, settings, spec, progress),
+                        settings.output_fps)
+
+
+def interpolate_keyframe_files(start_path: Path, end_path: Path, settings: KeyframeSettings, spec: BackendSpec,
+                               progress: Progress | None = None) -> list[np.ndarray]:
+    """The clip's frames from two keyframe files and the sketches `settings` names (read at the keyframes' size)."""
     pair = read_keyframes(start_path, end_path)
     guide = settings.sketch.read(*pair.start.shape[:2], settings.num_frames)
-    frames = interpolate_keyframes(pair, spec, settings, guide, progress)
-    return write_frames(output, frames, settings.output_fps)
+    return interpolate_keyframes(pair, spec, settings, guide, progress)
 
 
 def _write_gif(path: Path, frames: Sequence[np.ndarray], frame_rate: Fraction) -> None:

@@ -75,6 +75,16 @@ class UpscaleResult:
     routes: RouteCounts | None = None  # pairs (and in-betweens) each backend made
     report: Path | None = None  # the quality report's page, when one was written
 
+    def summary(self) -> str:
+        """One line: frames in and out, the output rate, scenes, distinct drawings, time, output, pairs per backend
+        (what `upscale-fps` prints last and `toonbatch ui` shows)."""
+        rate = self.output_rate
+        shown_rate = str(rate.numerator) if rate.denominator == 1 else \
+            f"{rate.numerator}/{rate.denominator} (~{float(rate):.3f})"
+        drawings = "" if self.keyframes in (0, self.frames_in) else f"{self.keyframes} distinct drawings, "
+        return (f"{self.frames_in} frames in -> {self.frames_out} out at {shown_rate} fps, {self.scenes} scene(s), "
+                f"{drawings}{self.seconds:.1f} s: {self.output}; {self.routes.summary()}")
+
 
 def default_output_path(input_path: Path, timing: TimingSettings) -> Path:
     """`<stem>_x<N>.<ext>` or `<stem>_<F>fps.<ext>` beside the input (`.mkv` when the container cannot hold H.264)."""

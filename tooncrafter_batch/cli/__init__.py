@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from ..errors import ToonbatchError
+from ..errors import ToonbatchError, error_line
 
 app = typer.Typer(
     name="toonbatch",
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     except ToonbatchError as error:
         if debug:
             raise
-        print(f"toonbatch: error: {error}", file=sys.stderr)
+        print(error_line(error), file=sys.stderr)
         return error.exit_code
     except Exception as error:  # the one boundary where anything unexpected is turned into a message
         if _is_click(error, "Abort"):

@@ -174,10 +174,7 @@ def upscale_fps(
         console.print(f"note: {note}", highlight=False, soft_wrap=True)
     if not quiet:
         console.print(result.source, highlight=False, soft_wrap=True)
-        console.print(
-            f"{result.frames_in} frames in -> {result.frames_out} out at {_rate(result.output_rate)} fps, "
-            f"{result.scenes} scene(s), {_drawings(result)}{result.seconds:.1f} s: {result.output}; "
-            f"{result.routes.summary()}", highlight=False)
+        console.print(result.summary(), highlight=False)
         if result.report is not None:
             console.print(f"quality report: {result.report}", highlight=False, soft_wrap=True)
 
@@ -197,12 +194,3 @@ def _resolve_output(input_path: Path, output: str | None, timing: TimingSettings
         except OSError as error:
             raise OutputError(f"cannot create output folder {output}: {error.strerror}") from None
     return Path(output)
-
-
-def _drawings(result) -> str:
-    """How many keyframes the timing kept, when dedupe merged held frames ("" when every frame was one)."""
-    return "" if result.keyframes in (0, result.frames_in) else f"{result.keyframes} distinct drawings, "
-
-
-def _rate(rate) -> str:
-    return str(rate.numerator) if rate.denominator == 1 else f"{rate.numerator}/{rate.denominator} (~{float(rate):.3f})"
