@@ -1,5 +1,6 @@
 """Tiny legacy clips made here from one synthetic cartoon: its progressive original, hard-telecined, interlaced and
-blend-converted versions (lossless x264, with the cartoon's sound), for the source-conditioning tests."""
+blend-converted versions (lossless x264, with the cartoon's sound) and a soft-telecined one (MPEG-2 with repeat-field
+flags, no sound), for the source-conditioning tests."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from tooncrafter_batch.synthetic import CartoonSpec, render_audio, render_frames
 from tooncrafter_batch.video.encode import EncoderSettings, write_clip
 from tooncrafter_batch.video.legacy import NTSC_FILM, blend_convert, interlace, telecine
+from tooncrafter_batch.video.soft_telecine import write_soft_telecine
 
 NTSC_VIDEO = Fraction(30000, 1001)
 LOSSLESS = EncoderSettings(crf=0, preset="ultrafast")  # x264's lossless mode: the fields stay as made
@@ -18,7 +20,7 @@ FIELDS = CartoonSpec(width=128, height=80, num_frames=80, frame_rate=2 * NTSC_VI
 
 
 def write_legacy_clips(folder: Path) -> dict[str, Path]:
-    """progressive, telecined, interlaced, blended -> the clip's path (all with sound)."""
+    """progressive, telecined, interlaced, blended, soft_telecined -> the clip's path."""
     pictures = list(render_frames(CARTOON))
     sound = render_audio(CARTOON)
     clips = {name: folder / f"{name}.mkv" for name in ("progressive", "telecined", "interlaced", "blended")}
@@ -28,4 +30,5 @@ def write_legacy_clips(folder: Path) -> dict[str, Path]:
                render_audio(FIELDS), LOSSLESS)
     write_clip(clips["blended"], (image for _, image in blend_convert(pictures, NTSC_FILM, NTSC_VIDEO)), NTSC_VIDEO,
                sound, LOSSLESS)
+    clips["soft_telecined"] = write_soft_telecine(folder / "soft_telecined.mpg", pictures)
     return clips

@@ -19,6 +19,7 @@ NTSC_FILM, NTSC_VIDEO = Fraction(24000, 1001), Fraction(30000, 1001)
     pytest.param("telecined", SourceKind.telecine, NTSC_FILM, 40, id="telecined"),
     pytest.param("interlaced", SourceKind.interlaced, 2 * NTSC_VIDEO, 80, id="interlaced"),
     pytest.param("blended", SourceKind.blended, NTSC_VIDEO, 40, id="blended"),
+    pytest.param("soft_telecined", SourceKind.soft_telecine, NTSC_FILM, 40, id="soft-telecined"),
 ])
 def test_auto_finds_the_kind_and_the_restored_rate(legacy_clips, clip, kind, rate, num_frames):
     conditioned = condition_source(open_video(legacy_clips[clip]))
@@ -53,12 +54,26 @@ def test_telecine_restores_the_pictures_at_drawing_times(legacy_clips):
     assert 10 * np.log10(255 ** 2 / max(errors)) >= 30
 
 
+def test_soft_telecine_keeps_the_decoded_pictures_on_the_film_grid(legacy_clips):
+    decoded = list(open_video(legacy_clips["soft_telecined"]).frames())
+    gaps = {round(float((second.time - first.time) * 2 * NTSC_VIDEO), 2) for first, second in zip(decoded, decoded[1:])}
+    assert gaps == {2.0, 3.0}  # the decoder shows each picture for 3 fields, then 2
+    for mode in (SourceMode.auto, SourceMode.telecine):
+        restored = list(condition_source(open_video(legacy_clips["soft_telecined"]), mode).frames())
+        assert [frame.time for frame in restored] == [index / NTSC_FILM for index in range(40)]
+        assert all(np.array_equal(frame.image, original.image) for frame, original in zip(restored, decoded))
+    original = list(open_video(legacy_clips["progressive"]).frames())
+    errors = [np.mean((frame.image.astype(float) - picture.image) ** 2) for frame, picture in zip(decoded, original)]
+    assert 10 * np.log10(255 ** 2 / max(errors)) >= 30  # MPEG-2 at 6 Mb/s: the pictures themselves
+
+
 @pytest.mark.parametrize("clip, mode, words", [
     pytest.param("progressive", SourceMode.telecine, "has no pulldown", id="telecine-on-progressive"),
     pytest.param("interlaced", SourceMode.telecine, "looks interlaced", id="telecine-on-interlaced"),
     pytest.param("progressive", SourceMode.interlaced, "nothing to deinterlace", id="interlaced-on-progressive"),
     pytest.param("progressive", SourceMode.blended, "no frame is a mix", id="blended-on-progressive"),
     pytest.param("telecined", SourceMode.blended, "it looks telecine", id="blended-on-telecined"),
+    pytest.param("soft_telecined", SourceMode.interlaced, "nothing to deinterlace", id="interlaced-on-soft"),
 ])
 def test_a_wrong_source_is_refused_in_one_line(legacy_clips, clip, mode, words):
     with pytest.raises(SourceError) as error:
@@ -78,6 +93,7 @@ def test_a_told_kind_the_frames_allow_is_taken(legacy_clips):
     pytest.param("telecined", 2, 80, id="telecine-x2"),  # 50 frames at 30000/1001 -> 80 at 48000/1001
     pytest.param("blended", 2, 100, id="blended-x2"),  # 40 kept of 50 frames: the output still covers all 50
     pytest.param("interlaced", 2, 160, id="interlaced-x2"),
+    pytest.param("soft_telecined", 2, 80, id="soft-telecined-x2"),
     pytest.param("progressive", 3, 120, id="progressive-x3"),
 ])
 def test_outputs_cover_the_input_duration(legacy_clips, clip, factor, expected):

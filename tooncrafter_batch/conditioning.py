@@ -3,7 +3,8 @@
 `condition_source` looks at the whole input once, in a streaming pass that holds three frames
 (`planning.source.measure_frames`), decides what it is (`--source auto`) or checks what `--source` says, and returns
 a `ConditionedSource` whose `frames()` decodes again and restores (`video.legacy.restore_frames`): 3:2 pulldown
-woven back to the drawings, interlaced fields deinterlaced at field rate, blended frames left out. Progressive
+woven back to the drawings, interlaced fields deinterlaced at field rate, blended frames left out, soft telecine's
+pictures (repeat-field flags: the decoder gives them 2 and 3 fields apart) put on the film grid. Progressive
 input is never touched: its frames are the decoder's own, with the decoder's times, and `--source progressive`
 skips the look altogether. The planning stages downstream see the restored rate (`frame_rate`).
 """
@@ -69,7 +70,7 @@ class ConditionedSource:
         """How many frames `frames()` will give (the header's guess when untouched)."""
         if self.is_untouched:
             return self.source.info.num_frames
-        scale = self.frame_rate / self.input_rate
+        scale = self.frame_rate / self._decoded_rate
         return round(self.report.num_frames * scale) - len(self.report.blended_frames)
 
     def frames(self) -> Iterator[Frame]:
@@ -85,8 +86,13 @@ class ConditionedSource:
         output does too and the sound stays in step (telecine at --factor 2: 5 input frames -> 8 out)."""
         if self.is_untouched:
             return count_outputs(num_frames, first_time, last_time, self.input_rate, output_rate, factor)
-        last_input = (self.report.num_frames - 1) / self.input_rate
-        return count_outputs(self.report.num_frames, Fraction(0), last_input, self.input_rate, output_rate, None)
+        last_input = (self.report.num_frames - 1) / self._decoded_rate
+        return count_outputs(self.report.num_frames, Fraction(0), last_input, self._decoded_rate, output_rate, None)
+
+    @property
+    def _decoded_rate(self) -> Fraction:
+        """The rate the decoded frames come at: soft telecine's film rate (its header's is the flags' 30000/1001)."""
+        return self.report.film_rate or self.input_rate
 
     def summary(self) -> str:
         """One line: what the input is and the rate it restores to."""
@@ -114,6 +120,8 @@ def describe_kind(report: SourceReport) -> str:
         return f"telecine 3:2 (phase {report.cadence[0].phase}, {_field_order(report)}{breaks})"
     if report.kind is SourceKind.interlaced:
         return f"interlaced ({_field_order(report)}, one picture per field)"
+    if report.kind is SourceKind.soft_telecine:
+        return "soft-telecine (3:2 repeat-field flags on progressive pictures: put back on the film grid)"
     if report.kind is SourceKind.blended:
         return f"blended ({len(report.blended_frames)} of {report.num_frames} frames mix their neighbours: dropped)"
     return "progressive (untouched)"
@@ -124,8 +132,9 @@ def analyse_input(source: VideoSource | ImageFolderSource, progress: Progress | 
     """The first pass: measure every frame (streaming) and decide what the input is."""
     progress = progress or SilentProgress()
     progress.start(ANALYSE_TASK, source.info.num_frames)
-    measures = measure_frames(_counted((frame.image for frame in source.frames()), progress))
-    return measures, analyse_source(measures)
+    times: list[Fraction] = []
+    measures = measure_frames(_counted(_timed(source.frames(), times), progress))
+    return measures, analyse_source(measures, times)
 
 
 def condition_source(source: VideoSource | ImageFolderSource, mode: SourceMode = SourceMode.auto,
@@ -145,6 +154,8 @@ def _as_told(measures: FrameMeasures, report: SourceReport, kind: SourceKind,
     where = f"--source {kind.value}: {source.path}"
     is_combed = report.kind in (SourceKind.telecine, SourceKind.interlaced)
     combed = f"{report.combed_fraction:.0%} of its {report.num_moving} moving frames are combed"
+    if kind is SourceKind.telecine and report.kind is SourceKind.soft_telecine:
+        return report  # the pulldown is in the flags
     if kind is SourceKind.telecine and report.kind is not SourceKind.telecine:
         reason = (f"{report.residual_fraction:.0%} stay combed under any 3:2 cadence: it looks interlaced"
                   if is_combed else "a telecined clip combs 2 frames in 5: it has no pulldown")
@@ -163,6 +174,13 @@ def _as_told(measures: FrameMeasures, report: SourceReport, kind: SourceKind,
                               f"or use --source auto")
         return replace(report, kind=kind, blended_frames=blended)
     return report
+
+
+def _timed(frames: Iterable[Frame], times: list[Fraction]) -> Iterator[np.ndarray]:
+    """The frames' images; their times go into `times`."""
+    for frame in frames:
+        times.append(frame.time)
+        yield frame.image
 
 
 def _counted(images: Iterable[np.ndarray], progress: Progress) -> Iterator[np.ndarray]:

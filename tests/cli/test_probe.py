@@ -1,4 +1,4 @@
-"""`toonbatch probe` on small clips written here: a progressive cartoon and its hard-telecined version."""
+"""`toonbatch probe` on small clips written here: a progressive cartoon, its hard- and soft-telecined versions."""
 
 import json
 from fractions import Fraction
@@ -10,6 +10,7 @@ from tooncrafter_batch.cli import app, main
 from tooncrafter_batch.synthetic import CartoonSpec, render_frames
 from tooncrafter_batch.video.encode import EncoderSettings, write_clip
 from tooncrafter_batch.video.legacy import NTSC_FILM, telecine
+from tooncrafter_batch.video.soft_telecine import write_soft_telecine
 
 NTSC_VIDEO = Fraction(30000, 1001)
 LOSSLESS = EncoderSettings(crf=0, preset="ultrafast")  # x264's lossless mode: the fields stay as made
@@ -23,6 +24,7 @@ def clips(tmp_path_factory):
     pictures = list(render_frames(spec))
     write_clip(folder / "progressive.mkv", pictures, NTSC_FILM, settings=LOSSLESS)
     write_clip(folder / "telecined.mkv", telecine(pictures), NTSC_VIDEO, settings=LOSSLESS)
+    write_soft_telecine(folder / "soft.mpg", pictures)
     return folder
 
 
@@ -53,6 +55,15 @@ def test_block_for_a_telecined_clip_names_the_cadence(clips, capsys):
     output = capsys.readouterr().out
     assert "telecine" in output and "cadence: 3:2, 0 break(s): 0-49 phase" in output
     assert "field order: top field first" in output
+
+
+def test_soft_telecine_is_named_with_its_film_rate(clips, capsys):
+    assert main(["probe", str(clips / "soft.mpg"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["kind"] == "soft-telecine" and report["film_rate"] == report["restored_rate"] == "24000/1001"
+    assert main(["probe", str(clips / "soft.mpg")]) == 0
+    output = capsys.readouterr().out
+    assert "repeat-field flags: 3:2 soft pulldown of progressive pictures at 24000/1001 fps" in output
 
 
 @pytest.mark.parametrize("content", [None, b"not a video at all"], ids=["missing", "garbage"])

@@ -69,7 +69,7 @@ def test_a_wrong_source_is_one_line_and_writes_nothing(legacy_clips, tmp_path, c
     assert not list(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize("clip", ["telecined", "interlaced", "blended"])
+@pytest.mark.parametrize("clip", ["telecined", "interlaced", "blended", "soft_telecined"])
 def test_probe_and_upscale_agree(legacy_clips, tmp_path, capsys, clip):
     assert main(["probe", str(legacy_clips[clip]), "--json"]) == 0
     probed = json.loads(capsys.readouterr().out)

@@ -9,7 +9,8 @@ import pytest
 
 from tooncrafter_batch.datatypes import Scene
 from tooncrafter_batch.planning.source import (
-    SourceKind, analyse_scenes, analyse_source, blend_fit, comb_score, find_blended, luma, measure_frames, weave)
+    SourceKind, analyse_scenes, analyse_source, blend_fit, comb_score, find_blended, find_soft_pulldown, luma,
+    measure_frames, weave)
 from tooncrafter_batch.synthetic import CartoonSpec, render_frames
 from tooncrafter_batch.video.legacy import NTSC_FILM, blend_convert, interlace, telecine
 
@@ -130,3 +131,31 @@ def test_scene_cadence_counts_from_the_clip_start():
 def test_empty_and_single_frame_clips_are_progressive():
     assert report_of([]).kind is SourceKind.progressive
     assert report_of(list(pictures()[:1])).num_frames == 1
+
+
+def _shown_for(fields, field_rate=2 * NTSC_VIDEO, tick=Fraction(1, 90000)):
+    """Times of pictures each shown for the given numbers of fields, on a 90 kHz clock as MPEG streams keep them."""
+    starts = np.cumsum([0, *fields[:-1]])
+    return [round(Fraction(int(start)) / field_rate / tick) * tick for start in starts]
+
+
+@pytest.mark.parametrize("times, expected", [
+    pytest.param(_shown_for([3, 2] * 20), NTSC_FILM, id="3-2-flags"),
+    pytest.param(_shown_for([2, 3] * 20), NTSC_FILM, id="2-3-flags"),
+    pytest.param(_shown_for([2, 3, 3, 2] * 10), NTSC_FILM, id="2-3-3-2-flags"),
+    pytest.param(_shown_for([3, 2] * 20, field_rate=Fraction(60)), Fraction(24), id="3-2-at-30"),
+    pytest.param([index / NTSC_FILM for index in range(40)], None, id="progressive-film"),
+    pytest.param([index / NTSC_VIDEO for index in range(40)], None, id="progressive-video"),
+    pytest.param(_shown_for([2] * 30 + [3, 2] * 5), None, id="few-flags"),
+    pytest.param(_shown_for([2, 4] * 20), None, id="doubled-frames"),
+    pytest.param(_shown_for([3, 2]), None, id="too-short"),
+])
+def test_soft_pulldown_is_read_from_the_frame_times(times, expected):
+    assert find_soft_pulldown(times) == expected
+
+
+def test_soft_pulldown_is_only_called_on_clean_frames():
+    times = _shown_for([3, 2] * 20)
+    assert analyse_source(measure_frames(pictures((2,))), times).kind is SourceKind.soft_telecine
+    assert analyse_source(measure_frames(pictures((2,))), times).film_rate == NTSC_FILM
+    assert analyse_source(measure_frames(telecined((2,))[:40]), times).kind is SourceKind.telecine

@@ -37,6 +37,7 @@ def _as_dict(path: Path, frame_rate: Fraction, report: SourceReport) -> dict:
     fields = asdict(report)
     fields["kind"] = report.kind.value
     fields["num_cadence_breaks"] = report.num_cadence_breaks
+    fields["film_rate"] = None if report.film_rate is None else str(report.film_rate)
     return {"file": str(path), "frame_rate": str(frame_rate),
             "restored_rate": str(restored_rate(report, frame_rate)), **fields}
 
@@ -52,6 +53,8 @@ def describe(path: Path, frame_rate: Fraction, report: SourceReport) -> list[str
     if report.kind is SourceKind.telecine:
         runs = ", ".join(f"{run.start}-{run.end - 1} phase {run.phase}" for run in report.cadence)
         lines.append(f"  cadence: 3:2, {report.num_cadence_breaks} break(s): {runs}")
+    if report.kind is SourceKind.soft_telecine:
+        lines.append(f"  repeat-field flags: 3:2 soft pulldown of progressive pictures at {report.film_rate} fps")
     if report.kind is SourceKind.blended:
         lines.append(f"  blended frames: {len(report.blended_frames)}: {_listed(report.blended_frames)}")
     lines.append(f"  restores to: {restored_rate(report, frame_rate)} fps")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import Enum
+from fractions import Fraction
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -40,6 +41,11 @@ _CLEAR_CONFIDENCE = 0.8  # below it the kind chosen was a close call
 # Combing is vertical, so columns can be sampled: every k-th, for about this many (the cost of the first pass is
 # then bounded by the frame's height; a 720-wide DVD frame keeps every other column)
 _ANALYSIS_COLUMNS = 360
+# Soft telecine: decoded pictures lie 2 or 3 fields apart, within this share of a field (90 kHz timestamps round)
+_FIELD_SLACK = 0.1
+_FLAGGED_GAPS = 0.95  # share of the gaps that must be 2 or 3 fields
+_LONG_GAPS = (0.4, 0.6)  # share of 3-field gaps: a 3:2 pattern repeats every other picture
+_NTSC_VIDEO = Fraction(30000, 1001)
 
 
 class SourceKind(str, Enum):
@@ -47,6 +53,7 @@ class SourceKind(str, Enum):
     telecine = "telecine"
     interlaced = "interlaced"
     blended = "blended"
+    soft_telecine = "soft-telecine"  # progressive pictures with repeat-field flags: only their times are uneven
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,7 @@ class SourceReport:
     top_field_first: bool | None  # field order (telecine and interlaced), else None
     cadence: tuple[CadenceRun, ...] = ()  # telecine only; a new run starts at each cadence break
     blended_frames: tuple[int, ...] = ()  # blended only: frames that mix their two neighbours
+    film_rate: Fraction | None = None  # soft telecine only: the rate of the pictures the flags repeat fields of
 
     @property
     def num_cadence_breaks(self) -> int:
@@ -83,7 +91,7 @@ class SourceReport:
     @property
     def is_ambiguous(self) -> bool:
         """Whether the choice was a close call: low confidence, or a clip called clean with combing near the limit."""
-        is_clean = self.kind in (SourceKind.progressive, SourceKind.blended)
+        is_clean = self.kind in (SourceKind.progressive, SourceKind.blended, SourceKind.soft_telecine)
         return self.confidence < _CLEAR_CONFIDENCE or (is_clean and 2 * self.combed_fraction >= _COMBED_FRACTION)
 
 
@@ -198,8 +206,9 @@ def _pair_measures(current: np.ndarray, following: np.ndarray) -> dict[str, floa
             "bff_jump": float(np.abs(current[0::2][: following[1::2].shape[0]] - following[1::2]).mean())}
 
 
-def analyse_source(measures: FrameMeasures) -> SourceReport:
-    """Decide what the measured frames are, from their combing, cadence and blends (see the module docstring)."""
+def analyse_source(measures: FrameMeasures, times: Sequence[Fraction] = ()) -> SourceReport:
+    """Decide what the measured frames are, from their combing, cadence and blends (see the module docstring), and
+    from the decoder's frame `times` (seconds) whether clean frames carry repeat-field flags (soft telecine)."""
     moving = measures.motion > _MOVING_LEVEL
     num_moving = int(moving.sum())
     combed = measures.own_comb > _COMBED_SCORE
@@ -210,8 +219,10 @@ def analyse_source(measures: FrameMeasures) -> SourceReport:
         if len(blended) >= max(_MIN_BLENDS, 0.02 * len(measures)):
             return SourceReport(SourceKind.blended, 1 - combed_fraction, residual_fraction=combed_fraction,
                                 top_field_first=None, blended_frames=blended, **common)
-        return SourceReport(SourceKind.progressive, 1 - combed_fraction, residual_fraction=combed_fraction,
-                            top_field_first=None, **common)
+        film_rate = find_soft_pulldown(times)
+        kind = SourceKind.progressive if film_rate is None else SourceKind.soft_telecine
+        return SourceReport(kind, 1 - combed_fraction, residual_fraction=combed_fraction, top_field_first=None,
+                            film_rate=film_rate, **common)
     cadence, still_combed = lock_cadence(measures)
     residual_fraction = _share(still_combed, moving)
     if residual_fraction < _RESIDUAL_FRACTION:
@@ -299,6 +310,29 @@ def find_blended(measures: FrameMeasures) -> tuple[int, ...]:
     neighbour_fits[1:] |= fits[:-1]
     neighbour_fits[:-1] |= fits[1:]
     return tuple(np.flatnonzero(fits & ~neighbour_fits).tolist())
+
+
+def find_soft_pulldown(times: Sequence[Fraction]) -> Fraction | None:
+    """The film rate of pictures shown for 3 and 2 fields in turn (soft telecine's repeat-field flags), else None.
+
+    A decoder gives such pictures at the times their first fields are shown: 2 or 3 fields apart, about half of
+    each. The field period comes from the whole span; a video rate within 0.1% of 30000/1001 is taken as that.
+    """
+    seconds = np.array([float(time) for time in times])
+    gaps = np.diff(seconds)
+    if len(gaps) < 4 or gaps.min() <= 0:
+        return None
+    fields = gaps / (gaps.min() / 2)  # the shortest gap is two fields
+    counts = np.rint(fields)
+    is_flagged = np.isin(counts, (2, 3)) & (np.abs(fields - counts) < _FIELD_SLACK)
+    long_share = float(np.mean(counts[is_flagged] == 3)) if is_flagged.any() else 0.0
+    if is_flagged.mean() < _FLAGGED_GAPS or not _LONG_GAPS[0] <= long_share <= _LONG_GAPS[1]:
+        return None
+    field_period = Fraction(times[-1] - times[0]) / int(counts.sum())
+    video_rate = 1 / (2 * field_period)
+    if abs(video_rate / _NTSC_VIDEO - 1) < Fraction(1, 1000):
+        video_rate = _NTSC_VIDEO
+    return (video_rate * 4 / CYCLE).limit_denominator(1001)
 
 
 def _share(flags: np.ndarray, among: np.ndarray) -> float:

@@ -7,7 +7,8 @@ blends the two nearest pictures). Their progressive inputs are the ground truth.
 `restore_frames` undoes what `planning.source.analyse_source` found: telecine by the cadence lock (each picture
 woven back from the fields the pulldown pattern put it in, the duplicated field of each cycle dropped by the
 pattern, not by likeness, so drawings held on twos and threes all come back), interlaced by bwdif at field rate,
-blends by leaving the blended frames out. Progressive frames pass through untouched (the very same arrays).
+blends by leaving the blended frames out, soft telecine (repeat-field flags) by putting its pictures on the film
+grid. Progressive frames pass through untouched (the very same arrays).
 Every frame carries an exact time: frame i of the input is at i / frame_rate.
 """
 
@@ -45,6 +46,7 @@ class SourceFindings(Protocol):
     top_field_first: bool | None
     cadence: Sequence[CadenceSpan]
     blended_frames: Sequence[int]
+    film_rate: Fraction | None
 
 
 def filter_frames(images: Iterable[np.ndarray], frame_rate: Fraction, chain: Sequence[tuple[str, str | None]]
@@ -125,6 +127,8 @@ def blend_convert(images: Iterable[np.ndarray], frame_rate: Fraction, target_rat
 
 def restored_rate(findings: SourceFindings, frame_rate: Fraction) -> Fraction:
     """The nominal rate of `restore_frames`' output: the drawing rate for telecine, the field rate for interlaced."""
+    if findings.kind == "soft-telecine":
+        return findings.film_rate
     if findings.kind == "telecine":
         return frame_rate / PULLDOWN_RATE
     if findings.kind == "interlaced":
@@ -138,6 +142,8 @@ def restore_frames(images: Iterable[np.ndarray], frame_rate: Fraction, findings:
         return inverse_telecine(images, frame_rate, findings.cadence)
     if findings.kind == "interlaced":
         return deinterlace(images, frame_rate, findings.top_field_first is not False)
+    if findings.kind == "soft-telecine":
+        return drop_frames(images, findings.film_rate, set())
     return drop_frames(images, frame_rate, set(findings.blended_frames))
 
 
