@@ -18,7 +18,8 @@ FLOORS = {
     "pipeline": 5, "training": 5,
     "keyframes": 6, "jobs": 6,
     "demo": 7,
-    "cli": 8,
+    "ui": 8,
+    "cli": 9,
 }
 MODEL_LIBRARIES = {"torch", "einops", "open_clip", "safetensors", "numpy"}
 
@@ -69,6 +70,8 @@ def test_import_rules(path, relative):
         assert owner == "orchestration", "only orchestration/ imports ray"
     if "typer" in top:
         assert owner == "cli", "only cli/ imports typer"
+    if "gradio" in top:
+        assert owner in {"ui", "cli"}, "only ui/ and cli/ import gradio"
     if "rich" in top:
         assert owner in {"cli", "progress"}, "only progress.py and cli/ import rich"
     if owner == "models":

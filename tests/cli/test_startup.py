@@ -1,4 +1,4 @@
-"""The command starts fast: the CLI and the flow backend's path never import torch, open_clip or ray."""
+"""The command starts fast: the CLI and the flow backend's path never import torch, open_clip, ray or gradio."""
 
 import os
 import re
@@ -11,7 +11,7 @@ import pytest
 
 from tooncrafter_batch.synthetic import CartoonSpec, write_cartoon
 
-HEAVY = ("torch", "open_clip", "ray")
+HEAVY = ("torch", "open_clip", "ray", "gradio")
 REPORT_HEAVY = f"print(*(name in sys.modules for name in {HEAVY!r}))"
 
 
@@ -22,7 +22,7 @@ def _python(code: str, cwd: Path) -> str:
 
 
 def test_importing_the_cli_loads_no_model_or_cluster_code(tmp_path):
-    assert _python(f"import sys, tooncrafter_batch.cli; {REPORT_HEAVY}", cwd=tmp_path) == "False False False"
+    assert _python(f"import sys, tooncrafter_batch.cli; {REPORT_HEAVY}", cwd=tmp_path) == "False False False False"
 
 
 def test_a_flow_run_loads_no_model_or_cluster_code(tmp_path):
@@ -31,7 +31,7 @@ def test_a_flow_run_loads_no_model_or_cluster_code(tmp_path):
     code = ("import sys\nfrom tooncrafter_batch.cli import main\n"
             "assert main(['upscale-fps', 'clip.mp4', '--factor', '2', '-o', 'out.mp4', '--quiet']) == 0\n"
             + REPORT_HEAVY)
-    assert _python(code, cwd=tmp_path) == "False False False"
+    assert _python(code, cwd=tmp_path) == "False False False False"
     assert (tmp_path / "out.mp4").stat().st_size > 0
 
 

@@ -24,7 +24,7 @@ app = typer.Typer(
 
 def _register_commands() -> None:
     # Each command module adds itself to `app` (or to a sub-app) when imported.
-    from . import evaluate, finetune, interpolate, model, probe, report, run, sketch, upscale  # noqa: F401
+    from . import evaluate, finetune, interpolate, model, probe, report, run, sketch, ui, upscale  # noqa: F401
 
 
 _register_commands()
