@@ -1,6 +1,7 @@
 """Tiny legacy clips made here from one synthetic cartoon: its progressive original, hard-telecined, interlaced and
 blend-converted versions (lossless x264, with the cartoon's sound) and a soft-telecined one (MPEG-2 with repeat-field
-flags, no sound), for the source-conditioning tests."""
+flags, no sound), and a mixed one (the telecined cartoon, then the interlaced one as credits; no sound), for the
+source-conditioning tests."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ FIELDS = CartoonSpec(width=128, height=80, num_frames=80, frame_rate=2 * NTSC_VI
 
 
 def write_legacy_clips(folder: Path) -> dict[str, Path]:
-    """progressive, telecined, interlaced, blended, soft_telecined -> the clip's path."""
+    """progressive, telecined, interlaced, blended, soft_telecined, mixed -> the clip's path."""
     pictures = list(render_frames(CARTOON))
     sound = render_audio(CARTOON)
     clips = {name: folder / f"{name}.mkv" for name in ("progressive", "telecined", "interlaced", "blended")}
@@ -31,4 +32,7 @@ def write_legacy_clips(folder: Path) -> dict[str, Path]:
     write_clip(clips["blended"], (image for _, image in blend_convert(pictures, NTSC_FILM, NTSC_VIDEO)), NTSC_VIDEO,
                sound, LOSSLESS)
     clips["soft_telecined"] = write_soft_telecine(folder / "soft_telecined.mpg", pictures)
+    clips["mixed"] = folder / "mixed.mkv"
+    credits = interlace(render_frames(FIELDS), 2 * NTSC_VIDEO)
+    write_clip(clips["mixed"], [*telecine(pictures), *credits], NTSC_VIDEO, None, LOSSLESS)
     return clips

@@ -20,6 +20,7 @@ NTSC_FILM, NTSC_VIDEO = Fraction(24000, 1001), Fraction(30000, 1001)
     pytest.param("interlaced", SourceKind.interlaced, 2 * NTSC_VIDEO, 80, id="interlaced"),
     pytest.param("blended", SourceKind.blended, NTSC_VIDEO, 40, id="blended"),
     pytest.param("soft_telecined", SourceKind.soft_telecine, NTSC_FILM, 40, id="soft-telecined"),
+    pytest.param("mixed", SourceKind.mixed, NTSC_FILM, 120, id="mixed"),  # 40 pictures, then 80 fields
 ])
 def test_auto_finds_the_kind_and_the_restored_rate(legacy_clips, clip, kind, rate, num_frames):
     conditioned = condition_source(open_video(legacy_clips[clip]))
@@ -65,6 +66,25 @@ def test_soft_telecine_keeps_the_decoded_pictures_on_the_film_grid(legacy_clips)
     original = list(open_video(legacy_clips["progressive"]).frames())
     errors = [np.mean((frame.image.astype(float) - picture.image) ** 2) for frame, picture in zip(decoded, original)]
     assert 10 * np.log10(255 ** 2 / max(errors)) >= 30  # MPEG-2 at 6 Mb/s: the pictures themselves
+
+
+def test_a_mixed_clip_is_restored_scene_by_scene(legacy_clips):
+    conditioned = condition_source(open_video(legacy_clips["mixed"]))
+    body, credits = conditioned.report.segments
+    assert (body.start, body.end, body.report.kind) == (0, 50, SourceKind.telecine)
+    assert (credits.start, credits.end, credits.report.kind) == (50, 90, SourceKind.interlaced)
+    frames = list(conditioned.frames())
+    assert [frame.time for frame in frames] == [index / NTSC_FILM for index in range(40)] + \
+        [50 / NTSC_VIDEO + index / (2 * NTSC_VIDEO) for index in range(80)]
+    alone = [*condition_source(open_video(legacy_clips["telecined"])).frames(),
+             *condition_source(open_video(legacy_clips["interlaced"])).frames()]  # each part as a clip of its own
+    assert all(np.array_equal(frame.image, part.image) for frame, part in zip(frames, alone, strict=True))
+    assert "frames 0-49: telecine 3:2" in conditioned.summary() and "frames 50-89: interlaced" in conditioned.summary()
+
+
+def test_told_one_kind_a_mixed_clip_is_judged_whole(legacy_clips):
+    conditioned = condition_source(open_video(legacy_clips["mixed"]), SourceMode.interlaced)
+    assert conditioned.kind is SourceKind.interlaced and len(list(conditioned.frames())) == 180
 
 
 @pytest.mark.parametrize("clip, mode, words", [

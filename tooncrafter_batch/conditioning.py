@@ -4,7 +4,9 @@
 (`planning.source.measure_frames`), decides what it is (`--source auto`) or checks what `--source` says, and returns
 a `ConditionedSource` whose `frames()` decodes again and restores (`video.legacy.restore_frames`): 3:2 pulldown
 woven back to the drawings, interlaced fields deinterlaced at field rate, blended frames left out, soft telecine's
-pictures (repeat-field flags: the decoder gives them 2 and 3 fields apart) put on the film grid. Progressive
+pictures (repeat-field flags: the decoder gives them 2 and 3 fields apart) put on the film grid; a file whose scenes
+differ (a telecined body, interlaced credits) is restored scene by scene, split at the cuts PySceneDetect finds with
+its default threshold in the same pass. Progressive
 input is never touched: its frames are the decoder's own, with the decoder's times, and `--source progressive`
 skips the look altogether. The planning stages downstream see the restored rate (`frame_rate`).
 """
@@ -21,7 +23,9 @@ import numpy as np
 from .datatypes import Frame
 from .errors import SourceError
 from .planning.plan import count_outputs
-from .planning.source import FrameMeasures, SourceKind, SourceReport, analyse_source, find_blended, measure_frames
+from .planning.scenes import CutDetector, SceneSettings
+from .planning.source import (
+    FrameMeasures, SourceKind, SourceReport, analyse_mixed, analyse_source, find_blended, measure_frames)
 from .progress import Progress, SilentProgress
 from .video.decode import VideoSource
 from .video.image_folder import ImageFolderSource
@@ -70,8 +74,7 @@ class ConditionedSource:
         """How many frames `frames()` will give (the header's guess when untouched)."""
         if self.is_untouched:
             return self.source.info.num_frames
-        scale = self.frame_rate / self._decoded_rate
-        return round(self.report.num_frames * scale) - len(self.report.blended_frames)
+        return _restored_count(self.report, self.input_rate)
 
     def frames(self) -> Iterator[Frame]:
         """Decode (again) and restore; frame times are exact Fractions from the input's start."""
@@ -122,6 +125,10 @@ def describe_kind(report: SourceReport) -> str:
         return f"interlaced ({_field_order(report)}, one picture per field)"
     if report.kind is SourceKind.soft_telecine:
         return "soft-telecine (3:2 repeat-field flags on progressive pictures: put back on the film grid)"
+    if report.kind is SourceKind.mixed:
+        parts = "; ".join(f"frames {segment.start}-{segment.end - 1}: {describe_kind(segment.report)}"
+                          for segment in report.segments)
+        return f"mixed, restored scene by scene ({parts})"
     if report.kind is SourceKind.blended:
         return f"blended ({len(report.blended_frames)} of {report.num_frames} frames mix their neighbours: dropped)"
     return "progressive (untouched)"
@@ -129,12 +136,14 @@ def describe_kind(report: SourceReport) -> str:
 
 def analyse_input(source: VideoSource | ImageFolderSource, progress: Progress | None = None
                   ) -> tuple[FrameMeasures, SourceReport]:
-    """The first pass: measure every frame (streaming) and decide what the input is."""
+    """The first pass: measure every frame (streaming), find the cuts, and decide what the input is."""
     progress = progress or SilentProgress()
     progress.start(ANALYSE_TASK, source.info.num_frames)
     times: list[Fraction] = []
-    measures = measure_frames(_counted(_timed(source.frames(), times), progress))
-    return measures, analyse_source(measures, times)
+    cuts: list[int] = []
+    detector = CutDetector(SceneSettings(), source.info.frame_rate)
+    measures = measure_frames(_counted(_watched(source.frames(), times, cuts, detector), progress))
+    return measures, analyse_mixed(measures, analyse_source(measures, times), cuts)
 
 
 def condition_source(source: VideoSource | ImageFolderSource, mode: SourceMode = SourceMode.auto,
@@ -152,6 +161,8 @@ def _as_told(measures: FrameMeasures, report: SourceReport, kind: SourceKind,
              source: VideoSource | ImageFolderSource) -> SourceReport:
     """The report for a `--source` the user gave; a `SourceError` when the frames show it cannot be right."""
     where = f"--source {kind.value}: {source.path}"
+    if report.kind is SourceKind.mixed:  # told one kind for all: judge the file as a whole
+        report = analyse_source(measures)
     is_combed = report.kind in (SourceKind.telecine, SourceKind.interlaced)
     combed = f"{report.combed_fraction:.0%} of its {report.num_moving} moving frames are combed"
     if kind is SourceKind.telecine and report.kind is SourceKind.soft_telecine:
@@ -176,10 +187,13 @@ def _as_told(measures: FrameMeasures, report: SourceReport, kind: SourceKind,
     return report
 
 
-def _timed(frames: Iterable[Frame], times: list[Fraction]) -> Iterator[np.ndarray]:
-    """The frames' images; their times go into `times`."""
-    for frame in frames:
+def _watched(frames: Iterable[Frame], times: list[Fraction], cuts: list[int], detector: CutDetector
+             ) -> Iterator[np.ndarray]:
+    """The frames' images; their times go into `times`, the indices of those that start a shot into `cuts`."""
+    for index, frame in enumerate(frames):
         times.append(frame.time)
+        if detector.is_cut(frame.image):
+            cuts.append(index)
         yield frame.image
 
 
@@ -187,6 +201,15 @@ def _counted(images: Iterable[np.ndarray], progress: Progress) -> Iterator[np.nd
     for image in images:
         yield image
         progress.advance(ANALYSE_TASK)
+
+
+def _restored_count(report: SourceReport, input_rate: Fraction) -> int:
+    """How many frames restoring the frames `report` describes gives."""
+    if report.kind is SourceKind.mixed:
+        return sum(_restored_count(segment.report, input_rate) for segment in report.segments)
+    if report.kind is SourceKind.soft_telecine:
+        return report.num_frames
+    return round(report.num_frames * restored_rate(report, input_rate) / input_rate) - len(report.blended_frames)
 
 
 def _field_order(report: SourceReport) -> str:

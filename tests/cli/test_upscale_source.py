@@ -69,7 +69,7 @@ def test_a_wrong_source_is_one_line_and_writes_nothing(legacy_clips, tmp_path, c
     assert not list(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize("clip", ["telecined", "interlaced", "blended", "soft_telecined"])
+@pytest.mark.parametrize("clip", ["telecined", "interlaced", "blended", "soft_telecined", "mixed"])
 def test_probe_and_upscale_agree(legacy_clips, tmp_path, capsys, clip):
     assert main(["probe", str(legacy_clips[clip]), "--json"]) == 0
     probed = json.loads(capsys.readouterr().out)
@@ -77,3 +77,5 @@ def test_probe_and_upscale_agree(legacy_clips, tmp_path, capsys, clip):
     assert code == 0, err
     line = next(line for line in err.splitlines() if line.startswith("source: "))
     assert line.startswith(f"source: {probed['kind']}") and f"-> {probed['restored_rate']} fps" in line
+    assert [part["report"]["kind"] for part in probed["segments"]] == (["telecine", "interlaced"] if clip == "mixed"
+                                                                       else [])

@@ -9,8 +9,8 @@ import pytest
 
 from tooncrafter_batch.datatypes import Scene
 from tooncrafter_batch.planning.source import (
-    SourceKind, analyse_scenes, analyse_source, blend_fit, comb_score, find_blended, find_soft_pulldown, luma,
-    measure_frames, weave)
+    SourceKind, analyse_mixed, analyse_scenes, analyse_source, blend_fit, comb_score, find_blended, find_soft_pulldown,
+    luma, measure_frames, weave)
 from tooncrafter_batch.synthetic import CartoonSpec, render_frames
 from tooncrafter_batch.video.legacy import NTSC_FILM, blend_convert, interlace, telecine
 
@@ -119,6 +119,28 @@ def test_mixed_file_is_analysed_scene_by_scene():
     first, second = analyse_scenes(measures, [Scene(0, len(body)), Scene(len(body), len(body) + len(credits))])
     assert (first.kind, second.kind) == (SourceKind.telecine, SourceKind.interlaced)
     assert first.cadence[0].start == 0 and first.cadence[-1].end == len(body)
+
+
+def test_a_mixed_clip_splits_into_segments_of_one_kind():
+    body, credits = telecined((2,)), interlaced()
+    measures = measure_frames(body + credits)
+    whole = analyse_source(measures)
+    report = analyse_mixed(measures, whole, [25, len(body), len(body) + 20])  # cuts inside each part too
+    assert report.kind is SourceKind.mixed and report.num_frames == len(body) + len(credits)
+    assert [(part.start, part.end, part.report.kind) for part in report.segments] == [
+        (0, 50, SourceKind.telecine), (50, 90, SourceKind.interlaced)]
+    assert report.segments[0].report.cadence[0].start == 0 and report.segments[1].report.cadence == ()
+
+
+@pytest.mark.parametrize("frames, cuts", [
+    pytest.param(lambda: telecined((2,)), [25], id="telecine-cut"),
+    pytest.param(lambda: list(pictures()), [20], id="progressive-cut"),
+    pytest.param(lambda: telecined()[:30] + [telecined()[30]] * 12 + telecined()[30:], [30, 42], id="still-scene"),
+])
+def test_one_kind_keeps_the_whole_clips_report(frames, cuts):
+    measures = measure_frames(frames())
+    whole = analyse_source(measures)
+    assert analyse_mixed(measures, whole, cuts) is whole
 
 
 def test_scene_cadence_counts_from_the_clip_start():

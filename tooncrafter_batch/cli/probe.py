@@ -53,6 +53,9 @@ def describe(path: Path, frame_rate: Fraction, report: SourceReport) -> list[str
     if report.kind is SourceKind.telecine:
         runs = ", ".join(f"{run.start}-{run.end - 1} phase {run.phase}" for run in report.cadence)
         lines.append(f"  cadence: 3:2, {report.num_cadence_breaks} break(s): {runs}")
+    for segment in report.segments:
+        lines.append(f"  frames {segment.start}-{segment.end - 1}: {segment.report.kind.value} "
+                     f"(confidence {segment.report.confidence:.2f}) -> {restored_rate(segment.report, frame_rate)} fps")
     if report.kind is SourceKind.soft_telecine:
         lines.append(f"  repeat-field flags: 3:2 soft pulldown of progressive pictures at {report.film_rate} fps")
     if report.kind is SourceKind.blended:

@@ -2,7 +2,8 @@
 
 Pure analysis of decoded frames (RGB uint8 HxWx3), in one streaming pass with a window of three frames:
 `measure_frames` turns the frames into per-frame numbers (`FrameMeasures`), `analyse_source` turns those into a
-`SourceReport`, `analyse_scenes` does the same per scene. Nothing here changes a frame (see `video/legacy.py`).
+`SourceReport`, `analyse_scenes` does the same per scene, and `analyse_mixed` splits a clip whose scenes are of
+different kinds (a telecined body, interlaced credits) into segments. Nothing here changes a frame (see `video/legacy.py`).
 
 Field words: a frame's top field is its even lines (0, 2, ...), its bottom field its odd lines. In hard 3:2 pulldown
 with the top field first, four pictures A B C D become five frames (top, bottom): A A | B B | B C | C D | D D. The
@@ -46,6 +47,7 @@ _FIELD_SLACK = 0.1
 _FLAGGED_GAPS = 0.95  # share of the gaps that must be 2 or 3 fields
 _LONG_GAPS = (0.4, 0.6)  # share of 3-field gaps: a 3:2 pattern repeats every other picture
 _NTSC_VIDEO = Fraction(30000, 1001)
+_MIN_SCENE_MOVING = 10  # moving frames a scene needs to be judged on its own; fewer and it joins a neighbour
 
 
 class SourceKind(str, Enum):
@@ -54,6 +56,7 @@ class SourceKind(str, Enum):
     interlaced = "interlaced"
     blended = "blended"
     soft_telecine = "soft-telecine"  # progressive pictures with repeat-field flags: only their times are uneven
+    mixed = "mixed"  # scenes of different kinds: see `SourceReport.segments`
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class SourceReport:
     cadence: tuple[CadenceRun, ...] = ()  # telecine only; a new run starts at each cadence break
     blended_frames: tuple[int, ...] = ()  # blended only: frames that mix their two neighbours
     film_rate: Fraction | None = None  # soft telecine only: the rate of the pictures the flags repeat fields of
+    segments: tuple[SourceSegment, ...] = ()  # mixed only: runs of scenes of one kind, in order, covering the clip
 
     @property
     def num_cadence_breaks(self) -> int:
@@ -93,6 +97,15 @@ class SourceReport:
         """Whether the choice was a close call: low confidence, or a clip called clean with combing near the limit."""
         is_clean = self.kind in (SourceKind.progressive, SourceKind.blended, SourceKind.soft_telecine)
         return self.confidence < _CLEAR_CONFIDENCE or (is_clean and 2 * self.combed_fraction >= _COMBED_FRACTION)
+
+
+@dataclass(frozen=True)
+class SourceSegment:
+    """Frames [start, end) of a mixed clip and what they are; `report` counts its frames from `start`."""
+
+    start: int
+    end: int
+    report: SourceReport
 
 
 @dataclass(frozen=True, eq=False)
@@ -245,6 +258,29 @@ def analyse_scenes(measures: FrameMeasures, scenes: Sequence[Scene]) -> tuple[So
                                   phase=(run.phase + scene.start) % CYCLE) for run in report.cadence),
             blended_frames=tuple(index + scene.start for index in report.blended_frames)))
     return tuple(reports)
+
+
+def analyse_mixed(measures: FrameMeasures, report: SourceReport, cuts: Sequence[int]) -> SourceReport:
+    """`report` (the whole clip's), or a mixed one when the scenes between `cuts` clearly differ in kind.
+
+    A scene with fewer than 10 moving frames, or a close call, joins the segment before it (the first scenes join
+    the one after them); neighbouring scenes of one kind make one segment, analysed again as a whole. With one
+    kind found, the whole clip's report comes back unchanged (a cadence then runs across its cuts).
+    """
+    bounds = [0, *cuts, len(measures)]
+    spans: list[list] = []  # [start, end, kind or None]
+    for start, end in zip(bounds, bounds[1:]):
+        own = analyse_source(measures.part(start, end))
+        kind = own.kind if own.num_moving >= _MIN_SCENE_MOVING and not own.is_ambiguous else None
+        if spans and (kind is None or spans[-1][2] in (None, kind)):
+            spans[-1][1:] = [end, spans[-1][2] or kind]
+        else:
+            spans.append([start, end, kind])
+    segments = tuple(SourceSegment(start, end, analyse_source(measures.part(start, end))) for start, end, _ in spans)
+    if len({segment.report.kind for segment in segments}) < 2:
+        return report
+    return replace(report, kind=SourceKind.mixed, confidence=min(segment.report.confidence for segment in segments),
+                   top_field_first=None, cadence=(), blended_frames=(), segments=segments)
 
 
 def lock_cadence(measures: FrameMeasures) -> tuple[tuple[CadenceRun, ...], np.ndarray]:

@@ -8,13 +8,14 @@ blends the two nearest pictures). Their progressive inputs are the ground truth.
 woven back from the fields the pulldown pattern put it in, the duplicated field of each cycle dropped by the
 pattern, not by likeness, so drawings held on twos and threes all come back), interlaced by bwdif at field rate,
 blends by leaving the blended frames out, soft telecine (repeat-field flags) by putting its pictures on the film
-grid. Progressive frames pass through untouched (the very same arrays).
+grid, and a mixed clip segment by segment. Progressive frames pass through untouched (the very same arrays).
 Every frame carries an exact time: frame i of the input is at i / frame_rate.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
+from itertools import islice
 from typing import Iterable, Iterator, Protocol, Sequence
 
 import av
@@ -47,6 +48,15 @@ class SourceFindings(Protocol):
     cadence: Sequence[CadenceSpan]
     blended_frames: Sequence[int]
     film_rate: Fraction | None
+    segments: Sequence[SegmentFindings]
+
+
+class SegmentFindings(Protocol):
+    """Frames [start, end) of a mixed clip (`planning.source.SourceSegment`): `report` counts from `start`."""
+
+    start: int
+    end: int
+    report: SourceFindings
 
 
 def filter_frames(images: Iterable[np.ndarray], frame_rate: Fraction, chain: Sequence[tuple[str, str | None]]
@@ -129,6 +139,9 @@ def restored_rate(findings: SourceFindings, frame_rate: Fraction) -> Fraction:
     """The nominal rate of `restore_frames`' output: the drawing rate for telecine, the field rate for interlaced."""
     if findings.kind == "soft-telecine":
         return findings.film_rate
+    if findings.kind == "mixed":  # the rate of most of its frames
+        longest = max(findings.segments, key=lambda segment: segment.end - segment.start)
+        return restored_rate(longest.report, frame_rate)
     if findings.kind == "telecine":
         return frame_rate / PULLDOWN_RATE
     if findings.kind == "interlaced":
@@ -144,7 +157,22 @@ def restore_frames(images: Iterable[np.ndarray], frame_rate: Fraction, findings:
         return deinterlace(images, frame_rate, findings.top_field_first is not False)
     if findings.kind == "soft-telecine":
         return drop_frames(images, findings.film_rate, set())
+    if findings.kind == "mixed":
+        return restore_segments(images, frame_rate, findings.segments)
     return drop_frames(images, frame_rate, set(findings.blended_frames))
+
+
+def restore_segments(images: Iterable[np.ndarray], frame_rate: Fraction, segments: Sequence[SegmentFindings]
+                     ) -> Iterator[Frame]:
+    """Each segment restored as its own report says, its times counted from the clip's start."""
+    frames, count = iter(images), 0
+    for segment in segments:
+        part = islice(frames, segment.end - segment.start)
+        for frame in restore_frames(part, frame_rate, segment.report):
+            yield Frame(count, frame.time + segment.start / frame_rate, frame.image)
+            count += 1
+        for _ in part:  # a restorer may stop early (a cadence's last run ends): the next segment starts on time
+            pass
 
 
 def drop_frames(images: Iterable[np.ndarray], frame_rate: Fraction, dropped: set[int]) -> Iterator[Frame]:
