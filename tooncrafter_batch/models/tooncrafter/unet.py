@@ -14,6 +14,7 @@ import torch
 from einops import rearrange
 from torch import nn
 from torch.nn import functional as F
+from torch.utils.checkpoint import checkpoint
 
 from ...errors import SettingsError
 from .attention import TEXT_CONTEXT_LENGTH, GroupNorm32, SpatialTransformer, TemporalTransformer
@@ -178,6 +179,9 @@ class UNet3D(nn.Module):
         self._build_output_blocks(skip_channels)
         self.out = nn.Sequential(GroupNorm32(32, channels), nn.SiLU(),
                                  nn.Conv2d(channels, config.out_channels, 3, padding=1))
+        # Training memory option (the reference's `use_checkpoint`): each block's activations are recomputed in
+        # the backward pass instead of kept. Same values and gradients; no effect without autograd.
+        self.gradient_checkpointing = False
 
     def _transformers(self, channels: int) -> list[nn.Module]:
         heads = channels // self.config.num_head_channels
@@ -245,14 +249,21 @@ class UNet3D(nn.Module):
         h = rearrange(x, "b c t h w -> (b t) c h w")
         skips = []
         for index, block in enumerate(self.input_blocks):
-            h = block(h, emb, context, num_frames)
+            h = self._run(block, h, emb, context, num_frames)
             if index == 0:
-                h = self.init_attn(h, emb, context, num_frames)
+                h = self._run(self.init_attn, h, emb, context, num_frames)
             skips.append(h)
-        h = self.middle_block(h, emb, context, num_frames)
+        h = self._run(self.middle_block, h, emb, context, num_frames)
         if control is not None:
             h = h + control[-1]
             skips = [skip + residual for skip, residual in zip(skips, control[:-1], strict=True)]
         for block in self.output_blocks:
-            h = block(torch.cat([h, skips.pop()], dim=1), emb, context, num_frames)
+            h = self._run(block, torch.cat([h, skips.pop()], dim=1), emb, context, num_frames)
         return rearrange(self.out(h), "(b t) c h w -> b c t h w", b=batch)
+
+    def _run(self, block: LayerStack, h: torch.Tensor, emb: torch.Tensor, context: torch.Tensor,
+             num_frames: int) -> torch.Tensor:
+        """One block, through activation checkpointing when it is on and gradients are being recorded."""
+        if self.gradient_checkpointing and torch.is_grad_enabled():
+            return checkpoint(block, h, emb, context, num_frames, use_reentrant=False)  # restores the RNG: same dropout
+        return block(h, emb, context, num_frames)
