@@ -12,6 +12,8 @@ For each clip: its frames scaled to 720x480 (libavfilter `scale`) are the progre
   MPEG-2 progressive ~6 Mb/s: blended-frame precision/recall (a truly blended frame is one the conversion mixed from
   two pictures that differ); PSNR against the nearer picture of the blended frames left as they are, of the flow
   in-between of their clean neighbours at their time (what an interpolator rebuilds there), and of the frames kept;
+- soft-telecined: the original with 3:2 repeat-field flags (`video.dvd`, "soft-telecine"): detection, and the
+  drawings recovered as above;
 - interlaced: one original picture per field (`video.legacy.interlace`), MPEG-2 interlaced as above;
 - progressive: the original as MPEG-2 progressive.
 Detection runs on every copy. Cost: on each real clip file as it is, `upscale-fps --factor 2` (flow) with
@@ -32,6 +34,7 @@ import subprocess
 import time
 from fractions import Fraction
 from pathlib import Path
+from typing import Callable
 
 import av
 import numpy as np
@@ -43,6 +46,7 @@ from tooncrafter_batch.pipeline import Upscaler, UpscaleSettings
 from tooncrafter_batch.planning.source import comb_score, luma
 from tooncrafter_batch.planning.timing import TimingSettings
 from tooncrafter_batch.video.decode import open_video
+from tooncrafter_batch.video.dvd import write_dvd
 from tooncrafter_batch.video.legacy import NTSC_FILM, blend_convert, filter_frames, interlace, telecine
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -66,30 +70,9 @@ def scaled_original(path: Path) -> list[np.ndarray]:
     return [image for _, image in filter_frames(images, NTSC_FILM, [("scale", f"{SIZE[0]}:{SIZE[1]}")])]
 
 
-def write_mpeg2(path: Path, images, frame_rate: Fraction, interlaced: bool) -> Path:
-    """MPEG-2 in an MPEG-PS file at ~6 Mb/s; interlaced: coded as fields, top field first."""
-    graph = av.filter.Graph()
-    source = graph.add("buffer", video_size=f"{SIZE[0]}x{SIZE[1]}", pix_fmt=str(int(av.VideoFormat("rgb24"))),
-                       time_base=str(1 / frame_rate), pixel_aspect="32/27", frame_rate=str(frame_rate))
-    steps = [("scale", "interl=1" if interlaced else "interl=0"), ("format", "yuv420p")]
-    steps += [("setfield", "tff")] if interlaced else [("setfield", "prog")]
-    graph.link_nodes(source, *(graph.add(name, options) for name, options in steps), graph.add("buffersink"))
-    graph.configure()
-    with av.open(str(path), "w", format="mpeg") as container:
-        stream = container.add_stream("mpeg2video", rate=frame_rate)
-        stream.width, stream.height, stream.pix_fmt = *SIZE, "yuv420p"
-        stream.bit_rate = 6_000_000
-        options = {"maxrate": "9000k", "bufsize": "1835k", "g": "15", "bf": "2"}
-        if interlaced:
-            options["flags"] = "+ilme+ildct"
-        stream.codec_context.options = options
-        for index, image in enumerate(images):
-            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
-            frame.pts, frame.time_base = index, 1 / frame_rate
-            graph.push(frame)
-            container.mux(stream.encode(graph.pull()))
-        container.mux(stream.encode(None))
-    return path
+def write_mpeg2(path: Path, images, frame_rate: Fraction, coding: str) -> Path:
+    """A DVD-like copy (`video.dvd.write_dvd`, 720x480 at SAR 32:27)."""
+    return write_dvd(path, images, frame_rate, coding, Fraction(32, 27))
 
 
 def decoded(path: Path) -> list[np.ndarray]:
@@ -198,16 +181,18 @@ def run_clip(name: str, work: Path) -> dict:
     original = scaled_original(clip)
     stem = clip.stem
     copies = {
-        "progressive": write_mpeg2(work / f"{stem}_progressive.mpg", original, NTSC_FILM, interlaced=False),
-        "telecined": write_mpeg2(work / f"{stem}_telecined.mpg", telecine(original), NTSC_VIDEO, interlaced=True),
+        "progressive": write_mpeg2(work / f"{stem}_progressive.mpg", original, NTSC_FILM, "progressive"),
+        "telecined": write_mpeg2(work / f"{stem}_telecined.mpg", telecine(original), NTSC_VIDEO, "interlaced"),
+        "soft_telecined": write_mpeg2(work / f"{stem}_soft.mpg", original, NTSC_FILM, "soft-telecine"),
         "interlaced": write_mpeg2(work / f"{stem}_interlaced.mpg", interlace(original, 2 * NTSC_VIDEO), NTSC_VIDEO,
-                                  interlaced=True),
+                                  "interlaced"),
         "blended": write_mpeg2(work / f"{stem}_blended.mpg", (image for _, image in
                                                               blend_convert(original, NTSC_FILM, NTSC_VIDEO)),
-                               NTSC_VIDEO, interlaced=False),
+                               NTSC_VIDEO, "progressive"),
     }
     detection = {kind: analyse_input(open_video(path))[1] for kind, path in copies.items()}
     ours, our_seconds, summary = toonbatch_restore(copies["telecined"])
+    soft, soft_seconds, soft_summary = toonbatch_restore(copies["soft_telecined"])
     theirs, their_seconds = ffmpeg_restore(copies["telecined"])
     return {
         "clip": name, "frames": len(original), "summary": summary,
@@ -217,6 +202,7 @@ def run_clip(name: str, work: Path) -> dict:
         "telecine": {"toonbatch": {**score_restored(ours, original), "seconds": our_seconds},
                      "ffmpeg": {**score_restored(theirs, original), "seconds": their_seconds},
                      "left": score_restored(decoded(copies["telecined"]), original)},
+        "soft_telecine": {**score_restored(soft, original), "seconds": soft_seconds, "summary": soft_summary},
         "blended": blended_scores(copies["blended"], original),
         "cost": cost(clip, copies["telecined"], work),
     }
@@ -228,21 +214,25 @@ def machine() -> str:
     return f"{os.cpu_count()} CPU cores, {model}, {platform.system()} {platform.release()}"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def run_benchmark(run_clip_in: Callable[[str, Path], dict], description: str, work: Path) -> None:
+    """Parse --clips/--work/--json, run each clip (printing its result as it comes) and write the JSON."""
+    parser = argparse.ArgumentParser(description=description.splitlines()[0])
     parser.add_argument("--clips", nargs="*", default=list(CLIPS))
-    parser.add_argument("--work", type=Path, default=Path("/tmp/legacy_bench"))
+    parser.add_argument("--work", type=Path, default=work)
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     print(f"# {machine()}; {time.strftime('%Y-%m-%d %H:%M')}", flush=True)
     results = []
     for name in args.clips:
-        result = run_clip(name, args.work)
-        results.append(result)
-        print(json.dumps(result, default=str), flush=True)
+        results.append(run_clip_in(name, args.work))
+        print(json.dumps(results[-1], default=str), flush=True)
     if args.json:
         args.json.write_text(json.dumps({"machine": machine(), "results": results}, indent=1, default=str))
+
+
+def main() -> None:
+    run_benchmark(run_clip, __doc__, Path("/tmp/legacy_bench"))
 
 
 if __name__ == "__main__":

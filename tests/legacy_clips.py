@@ -11,7 +11,7 @@ from pathlib import Path
 from tooncrafter_batch.synthetic import CartoonSpec, render_audio, render_frames
 from tooncrafter_batch.video.encode import EncoderSettings, write_clip
 from tooncrafter_batch.video.legacy import NTSC_FILM, blend_convert, interlace, telecine
-from tooncrafter_batch.video.soft_telecine import write_soft_telecine
+from tooncrafter_batch.video.dvd import write_dvd
 
 NTSC_VIDEO = Fraction(30000, 1001)
 LOSSLESS = EncoderSettings(crf=0, preset="ultrafast")  # x264's lossless mode: the fields stay as made
@@ -31,7 +31,7 @@ def write_legacy_clips(folder: Path) -> dict[str, Path]:
                render_audio(FIELDS), LOSSLESS)
     write_clip(clips["blended"], (image for _, image in blend_convert(pictures, NTSC_FILM, NTSC_VIDEO)), NTSC_VIDEO,
                sound, LOSSLESS)
-    clips["soft_telecined"] = write_soft_telecine(folder / "soft_telecined.mpg", pictures)
+    clips["soft_telecined"] = write_dvd(folder / "soft_telecined.mpg", pictures, NTSC_FILM, "soft-telecine")
     clips["mixed"] = folder / "mixed.mkv"
     credits = interlace(render_frames(FIELDS), 2 * NTSC_VIDEO)
     write_clip(clips["mixed"], [*telecine(pictures), *credits], NTSC_VIDEO, None, LOSSLESS)

@@ -28,6 +28,7 @@ from .planning.source import (
     FrameMeasures, SourceKind, SourceReport, analyse_mixed, analyse_source, find_blended, measure_frames)
 from .progress import Progress, SilentProgress
 from .video.decode import VideoSource
+from .video.fields import can_pack, field_yuv, noting_coding, rgb_of_field_yuv
 from .video.image_folder import ImageFolderSource
 from .video.legacy import restore_frames, restored_rate
 
@@ -80,7 +81,20 @@ class ConditionedSource:
         """Decode (again) and restore; frame times are exact Fractions from the input's start."""
         if self.is_untouched:
             return self.source.frames()
-        return restore_frames((frame.image for frame in self.source.frames()), self.input_rate, self.report)
+        if not self._weaves_yuv:
+            return restore_frames((frame.image for frame in self.source.frames()), self.input_rate, self.report)
+        packed = (frame.image for frame in self.source.frames(field_yuv))
+        colour = self.source.info.color
+        return (replace(frame, image=rgb_of_field_yuv(frame.image, colour))
+                for frame in restore_frames(packed, self.input_rate, self.report))
+
+    @property
+    def _weaves_yuv(self) -> bool:
+        """Whether inverse telecine weaves the decoder's YUV lines, keeping all of each picture's colour (see
+        video/fields.py): for yuv420p video coded interlaced (most of its frames)."""
+        info = self.source.info
+        return (self.kind is SourceKind.telecine and self.report.coded_interlaced > 0.5
+                and isinstance(self.source, VideoSource) and can_pack(info.pix_fmt, info.width, info.height))
 
     def count_outputs(self, num_frames: int, first_time: Fraction, last_time: Fraction, output_rate: Fraction,
                       factor: int | None) -> int:
@@ -141,9 +155,12 @@ def analyse_input(source: VideoSource | ImageFolderSource, progress: Progress | 
     progress.start(ANALYSE_TASK, source.info.num_frames)
     times: list[Fraction] = []
     cuts: list[int] = []
+    coded_interlaced: list[bool] = []
     detector = CutDetector(SceneSettings(), source.info.frame_rate)
-    measures = measure_frames(_counted(_watched(source.frames(), times, cuts, detector), progress))
-    return measures, analyse_mixed(measures, analyse_source(measures, times), cuts)
+    frames = source.frames(noting_coding(coded_interlaced)) if isinstance(source, VideoSource) else source.frames()
+    measures = measure_frames(_counted(_watched(frames, times, cuts, detector), progress))
+    report = analyse_mixed(measures, analyse_source(measures, times), cuts)
+    return measures, replace(report, coded_interlaced=float(np.mean(coded_interlaced)) if coded_interlaced else 0.0)
 
 
 def condition_source(source: VideoSource | ImageFolderSource, mode: SourceMode = SourceMode.auto,

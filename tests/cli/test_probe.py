@@ -10,7 +10,7 @@ from tooncrafter_batch.cli import app, main
 from tooncrafter_batch.synthetic import CartoonSpec, render_frames
 from tooncrafter_batch.video.encode import EncoderSettings, write_clip
 from tooncrafter_batch.video.legacy import NTSC_FILM, telecine
-from tooncrafter_batch.video.soft_telecine import write_soft_telecine
+from tooncrafter_batch.video.dvd import write_dvd
 
 NTSC_VIDEO = Fraction(30000, 1001)
 LOSSLESS = EncoderSettings(crf=0, preset="ultrafast")  # x264's lossless mode: the fields stay as made
@@ -24,7 +24,7 @@ def clips(tmp_path_factory):
     pictures = list(render_frames(spec))
     write_clip(folder / "progressive.mkv", pictures, NTSC_FILM, settings=LOSSLESS)
     write_clip(folder / "telecined.mkv", telecine(pictures), NTSC_VIDEO, settings=LOSSLESS)
-    write_soft_telecine(folder / "soft.mpg", pictures)
+    write_dvd(folder / "soft.mpg", pictures, NTSC_FILM, "soft-telecine")
     return folder
 
 

@@ -87,6 +87,7 @@ class SourceReport:
     blended_frames: tuple[int, ...] = ()  # blended only: frames that mix their two neighbours
     film_rate: Fraction | None = None  # soft telecine only: the rate of the pictures the flags repeat fields of
     segments: tuple[SourceSegment, ...] = ()  # mixed only: runs of scenes of one kind, in order, covering the clip
+    coded_interlaced: float = 0.0  # share of frames the decoder says were coded interlaced (its flag, not measured)
 
     @property
     def num_cadence_breaks(self) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import av
 import numpy as np
@@ -38,8 +38,12 @@ class VideoSource:
         self.break_time: Fraction | None = None
         self._expected_frames, self._expected_end = expected
 
-    def frames(self) -> Iterator[Frame]:
-        """Decode every frame in presentation order; raise DecodeError where the data breaks (see `allow_partial`)."""
+    def frames(self, pixels: Callable[[av.VideoFrame], np.ndarray] | None = None) -> Iterator[Frame]:
+        """Decode every frame in presentation order; raise DecodeError where the data breaks (see `allow_partial`).
+
+        Frames are RGB (`owned_rgb`) unless `pixels` says otherwise (`video.fields.field_yuv` for inverse telecine).
+        """
+        pixels = pixels or owned_rgb
         self.num_good_frames, self.was_truncated, self.break_time = 0, False, None
         with av.open(str(self.path)) as container:
             stream = container.streams.video[0]
@@ -50,7 +54,7 @@ class VideoSource:
                 for packet in container.demux(stream):
                     for decoded in packet.decode():
                         time = self._frame_time(decoded, start_pts, end)
-                        yield Frame(self.num_good_frames, time, owned_rgb(decoded))
+                        yield Frame(self.num_good_frames, time, pixels(decoded))
                         self.num_good_frames += 1
                         end = time + 1 / self.info.frame_rate
             except av.FFmpegError as error:

@@ -8,7 +8,7 @@ import pytest
 
 from tooncrafter_batch.synthetic import CartoonSpec, render_frames
 from tooncrafter_batch.video.legacy import NTSC_FILM
-from tooncrafter_batch.video.soft_telecine import set_pulldown_flags, write_soft_telecine
+from tooncrafter_batch.video.dvd import set_pulldown_flags, write_dvd
 
 # a sequence extension (profile/level 0x48: main@main, progressive_sequence set) and a picture coding extension
 # (f_codes 0xff, frame picture; frame_pred_frame_dct and chroma_420_type set; progressive_frame clear)
@@ -35,7 +35,7 @@ def test_flags_are_set_at_their_bits(top_field_first, repeat_first_field, flag_b
 def test_libav_reads_the_flags_as_3_2_pulldown(tmp_path):
     spec = CartoonSpec(width=96, height=64, num_frames=12, frame_rate=NTSC_FILM, with_audio=False)
     pictures = list(render_frames(spec))
-    path = write_soft_telecine(tmp_path / "soft.mpg", pictures)
+    path = write_dvd(tmp_path / "soft.mpg", pictures, NTSC_FILM, "soft-telecine")
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         assert stream.codec_context.framerate == Fraction(30000, 1001)  # the header declares video
