@@ -1,1 +1,2 @@
-"""Fine-tuning rife on a show's own footage: triplets (triplets.py) -> batches -> the loop (loop.py) -> best weights."""
+"""Fine-tuning on a show's own footage. rife: triplets (triplets.py) -> batches -> the loop (loop.py) -> best weights;
+tooncrafter: clips (clips.py) -> toon rectification (recipes.py, rectification.py, rectify.py) -> a checkpoint."""

@@ -1,5 +1,6 @@
 """`toonbatch finetune` as a library call: footage -> triplets -> split -> train -> the best weights file.
 
+For tooncrafter: footage -> 16-frame clips (clips.py) -> toon rectification (rectify.py) -> a whole checkpoint.
 `finetune` runs in this process; `finetune_data_parallel` runs the same loop on Ray Train workers (one per GPU, or
 CPU processes), each building the triplets from the same files (which must be readable by every worker).
 """
@@ -14,9 +15,13 @@ import torch
 
 from ..backends.learned_options import LearnedOptions, locate_learned_weights
 from ..backends.rife import RifeInterpolator
+from ..errors import SettingsError
 from ..progress import Progress
 from ..weights.learned_builders import build_rife
+from ..weights.store import find_checkpoint
+from .clips import footage_clips
 from .loop import Worker, train
+from .rectify import load_model_settings, rectify
 from .settings import FinetuneJob
 from .state import Score, TrainingState, load_state, state_path
 from .triplets import Triplet, footage_triplets, split_by_shot
@@ -30,6 +35,7 @@ class FinetuneResult:
     num_training: int  # triplets
     num_validation: int
     scores: tuple[Score, ...]  # validation after step 0 (the starting weights), then on schedule
+    backend: str = "rife"
 
     @property
     def before(self) -> Score | None:
@@ -42,6 +48,8 @@ class FinetuneResult:
 
 def finetune(job: FinetuneJob, progress: Progress | None = None) -> FinetuneResult:
     """Fine-tunes in this process on `job.device`; resumes from the state file beside the output if there is one."""
+    if job.backend == "tooncrafter":
+        return finetune_tooncrafter(job, progress)
     job = locate_weights(job)
     training, validation = split_by_shot(footage_triplets(job.inputs, job.triplets, job.input_fps),
                                          job.training.validation_fraction)
@@ -49,11 +57,26 @@ def finetune(job: FinetuneJob, progress: Progress | None = None) -> FinetuneResu
     return _result(job, state, len(training), len(validation))
 
 
+def finetune_tooncrafter(job: FinetuneJob, progress: Progress | None = None) -> FinetuneResult:
+    """Toon rectification of ToonCrafter (rectify.py) on clips of the footage, in this process; no validation."""
+    find_checkpoint(job.weights)  # a missing checkpoint fails before the footage is read
+    config = load_model_settings(job.tooncrafter)
+    clips = footage_clips(job.inputs, (config.height, config.width), config.num_frames, job.tooncrafter.max_stride,
+                          job.triplets, job.input_fps)
+    if job.device == "cpu" and job.threads is not None:
+        torch.set_num_threads(job.threads)
+    state = rectify(job, clips, torch.device(job.device), progress)
+    return _result(job, state, len(clips), 0)
+
+
 def finetune_data_parallel(job: FinetuneJob, num_workers: int, ray_address: str | None = None,
                            object_store_memory: int | None = None) -> FinetuneResult:
     """The same run on `num_workers` Ray Train workers (DistributedDataParallel; one GPU each on cuda)."""
     from ..orchestration.ray_training import fit_data_parallel
 
+    if job.backend == "tooncrafter":
+        raise SettingsError("tooncrafter fine-tuning runs in one process on one device; drop --workers and "
+                            "--ray-address")
     job = locate_weights(job)
     triplets = footage_triplets(job.inputs, job.triplets, job.input_fps)  # checked here, before Ray starts
     training, validation = split_by_shot(triplets, job.training.validation_fraction)
@@ -101,4 +124,5 @@ def _backend_options(job: FinetuneJob, device: torch.device) -> dict:
 def _result(job: FinetuneJob, state: TrainingState | None, num_training: int, num_validation: int
             ) -> FinetuneResult:
     scores = () if state is None else tuple(state.scores)
-    return FinetuneResult(job.output, 0 if state is None else state.step, num_training, num_validation, scores)
+    return FinetuneResult(job.output, 0 if state is None else state.step, num_training, num_validation, scores,
+                          job.backend)

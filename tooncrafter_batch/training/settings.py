@@ -11,8 +11,9 @@ from pathlib import Path
 from ..errors import SettingsError
 from .triplets import TripletSettings
 
-BACKENDS = ("rife",)  # what can be fine-tuned today
+BACKENDS = ("rife", "tooncrafter")  # what can be fine-tuned today
 DEVICES = ("cpu", "cuda")
+RECIPES = ("rectification", "released")  # which ToonCrafter weights train; recipes.py says which keys each names
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,34 @@ class TrainingSettings:
 
 
 @dataclass(frozen=True)
+class RectificationSettings:
+    """ToonCrafter fine-tuning ("toon rectification", ToonCrafter paper section 3.1); see training/recipes.py."""
+
+    config: Path | None = None  # model config YAML (configs/*.yaml); None: the official 512 model
+    recipe: str = "rectification"  # rectification: spatial layers + context projector (paper) | released: all UNet
+    lora_rank: int = 0  # 0: train the recipe's weights; > 0: adapters of this rank (alpha = rank) on its attention
+    gradient_checkpointing: bool = False  # recompute UNet activations in the backward pass (memory for time)
+    bf16: bool = False  # autocast the forward to bfloat16 (CUDA only); the weights and optimiser stay float32
+    condition_dropout: float = 0.05  # per sample: text only, image only, both dropped, each this often (for CFG)
+    max_stride: int = 2  # clips take every 1st .. max_stride-th frame; the clip's rate is the fs condition
+    prompt: str = ""  # the text condition of every clip
+    gradient_clip: float = 0.5  # max gradient norm (the released training config)
+
+    def __post_init__(self):
+        if self.recipe not in RECIPES:
+            raise SettingsError(f"tooncrafter recipe must be one of {', '.join(RECIPES)}, got {self.recipe!r}")
+        if isinstance(self.lora_rank, bool) or self.lora_rank < 0:
+            raise SettingsError(f"lora_rank must be 0 (no adapters) or a positive rank, got {self.lora_rank!r}")
+        if not 0 <= self.condition_dropout <= 1 / 3:
+            raise SettingsError(f"condition_dropout must be in [0, 1/3] (three dropped cases share the draw), "
+                                f"got {self.condition_dropout}")
+        if isinstance(self.max_stride, bool) or self.max_stride < 1:
+            raise SettingsError(f"max_stride must be a positive integer, got {self.max_stride!r}")
+        if self.gradient_clip <= 0:
+            raise SettingsError(f"gradient_clip must be positive, got {self.gradient_clip}")
+
+
+@dataclass(frozen=True)
 class FinetuneJob:
     """One fine-tuning run: footage in, a weights file out, starting from the released (or given) weights."""
 
@@ -56,6 +85,7 @@ class FinetuneJob:
     input_fps: Fraction | None = None  # PNG folders only
     triplets: TripletSettings = TripletSettings()
     training: TrainingSettings = TrainingSettings()
+    tooncrafter: RectificationSettings = RectificationSettings()  # backend tooncrafter only
 
     def __post_init__(self):
         if not self.inputs:
@@ -68,10 +98,16 @@ class FinetuneJob:
             raise SettingsError(f"threads must be at least 1, got {self.threads}")
         if Path(self.output).suffix != ".safetensors":
             raise SettingsError(f"--out must name a .safetensors file, got {self.output}")
+        if self.tooncrafter.bf16 and self.device != "cuda":
+            raise SettingsError("bf16 training needs --device cuda; on the CPU it trains in float32")
 
     def fingerprint(self) -> str:
-        """What a resume must share with the saved run: footage and settings (not the number of steps)."""
+        """What a resume must share with the saved run: footage and settings (not the number of steps, nor
+        gradient checkpointing, which changes only the memory a step takes)."""
         training = dataclasses.replace(self.training, num_steps=1)
+        rectification = dataclasses.replace(self.tooncrafter, gradient_checkpointing=False)
         return json.dumps({"inputs": [str(Path(path).resolve()) for path in self.inputs],
                            "weights": None if self.weights is None else str(Path(self.weights).resolve()),
-                           "triplets": repr(self.triplets), "training": repr(training)}, sort_keys=True)
+                           "triplets": repr(self.triplets), "training": repr(training),
+                           **({"tooncrafter": repr(rectification)} if self.backend == "tooncrafter" else {})},
+                          sort_keys=True)

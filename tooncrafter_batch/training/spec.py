@@ -9,7 +9,8 @@
       triplets: {max_span: 0.5, min_motion: 1.0}
 
 `training` takes the fields of `TrainingSettings`, `triplets` those of `TripletSettings` (seconds as numbers or
-"1/3"), `scenes` those of `SceneSettings`; each is checked by its dataclass, and an unknown key is an error.
+"1/3"), `scenes` those of `SceneSettings`, `tooncrafter` (backend: tooncrafter; `weights` is then the checkpoint to
+start from) those of `RectificationSettings`; each is checked by its dataclass, and an unknown key is an error.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ import yaml
 
 from ..errors import JobSpecError, SettingsError
 from ..planning.scenes import SceneSettings
-from .settings import FinetuneJob, TrainingSettings
+from .settings import FinetuneJob, RectificationSettings, TrainingSettings
 from .triplets import TripletSettings
 
 SECTION = "finetune"
 _JOB_KEYS = ("backend", "inputs", "output", "weights", "weights_dir", "device", "threads", "input_fps", "training",
-             "triplets", "scenes")
+             "triplets", "scenes", "tooncrafter")
 _SECONDS = ("hold_limit", "max_span")  # TripletSettings fields held as Fractions
 
 
@@ -68,9 +69,17 @@ def parse_finetune(data: dict, base: Path, where: str) -> FinetuneJob:
             input_fps=Fraction(str(data["input_fps"])) if data.get("input_fps") else None,
             triplets=dataclasses.replace(triplets, scenes=_build(SceneSettings, _mapping(data, "scenes", where),
                                                                  "scenes", where)),
-            training=_build(TrainingSettings, _mapping(data, "training", where), "training", where))
+            training=_build(TrainingSettings, _mapping(data, "training", where), "training", where),
+            tooncrafter=_rectification(_mapping(data, "tooncrafter", where), local, where))
     except (SettingsError, ValueError, ZeroDivisionError) as error:
         raise JobSpecError(f"{where}: {SECTION}: {error}") from None
+
+
+def _rectification(fields: dict, local, where: str) -> RectificationSettings:
+    """The `tooncrafter:` section; its `config` path is relative to the YAML file."""
+    if fields.get("config"):
+        fields = {**fields, "config": local(fields["config"])}
+    return _build(RectificationSettings, fields, "tooncrafter", where)
 
 
 def _mapping(data: dict, key: str, where: str) -> dict:
