@@ -136,6 +136,7 @@ def test_a_mixed_clip_splits_into_segments_of_one_kind():
     pytest.param(lambda: telecined((2,)), [25], id="telecine-cut"),
     pytest.param(lambda: list(pictures()), [20], id="progressive-cut"),
     pytest.param(lambda: telecined()[:30] + [telecined()[30]] * 12 + telecined()[30:], [30, 42], id="still-scene"),
+    pytest.param(lambda: list(pictures()[:30]) + blended(), [30], id="progressive-then-blended"),
 ])
 def test_one_kind_keeps_the_whole_clips_report(frames, cuts):
     measures = measure_frames(frames())
@@ -174,6 +175,15 @@ def _shown_for(fields, field_rate=2 * NTSC_VIDEO, tick=Fraction(1, 90000)):
 ])
 def test_soft_pulldown_is_read_from_the_frame_times(times, expected):
     assert find_soft_pulldown(times) == expected
+
+
+@pytest.mark.parametrize("hold, kind", [
+    pytest.param((3,), SourceKind.interlaced, id="threes-interlaced"),  # a 3:2 cadence fits only if it breaks often
+    pytest.param((2, 3), SourceKind.telecine, id="twos-and-threes-is-pulldown"),  # fields held 2, 3: 3:2 itself
+])
+def test_held_drawings_in_fields_are_told_from_telecine(hold, kind):
+    report = report_of(list(interlace(pictures(hold, 80, 2 * NTSC_VIDEO), 2 * NTSC_VIDEO)))
+    assert report.kind is kind and not report.is_ambiguous
 
 
 def test_soft_pulldown_is_only_called_on_clean_frames():

@@ -38,6 +38,10 @@ _COMBED_FRACTION = 0.1  # moving frames combed: below it the clip is progressive
 _RESIDUAL_FRACTION = 0.1  # moving frames still combed under the best cadence: below it the clip is telecined
 _MIN_BLENDS = 2  # isolated blends needed to call a clip blended (and 2% of its frames)
 _SWITCH_COST = 0.5  # a cadence change: less than one combed pairing, which a break explains (see lock_cadence)
+# Telecine breaks its cadence at edits only, each run explaining many combed frames; interlaced video of drawings
+# held for a few fields can be explained by a cadence that breaks every few frames. More breaks than this per
+# combed moving frame and the cadence is not believed
+_BREAKS_PER_COMBED = 0.25
 _CLEAR_CONFIDENCE = 0.8  # below it the kind chosen was a close call
 # Combing is vertical, so columns can be sampled: every k-th, for about this many (the cost of the first pass is
 # then bounded by the frame's height; a 720-wide DVD frame keeps every other column)
@@ -239,11 +243,13 @@ def analyse_source(measures: FrameMeasures, times: Sequence[Fraction] = ()) -> S
                             film_rate=film_rate, **common)
     cadence, still_combed = lock_cadence(measures)
     residual_fraction = _share(still_combed, moving)
-    if residual_fraction < _RESIDUAL_FRACTION:
+    breaks_per_combed = (len(cadence) - 1) / max(1, int((combed & moving).sum()))
+    if residual_fraction < _RESIDUAL_FRACTION and breaks_per_combed <= _BREAKS_PER_COMBED:
         top_first = sum(run.end - run.start for run in cadence if run.top_field_first) * 2 >= len(measures)
         return SourceReport(SourceKind.telecine, 1 - residual_fraction / combed_fraction,
                             residual_fraction=residual_fraction, top_field_first=top_first, cadence=cadence, **common)
-    return SourceReport(SourceKind.interlaced, min(1.0, residual_fraction / combed_fraction),
+    evidence = max(residual_fraction / combed_fraction, breaks_per_combed / (2 * _BREAKS_PER_COMBED))
+    return SourceReport(SourceKind.interlaced, min(1.0, evidence),
                         residual_fraction=residual_fraction,
                         top_field_first=bool(measures.tff_jump.sum() <= measures.bff_jump.sum()), **common)
 
@@ -265,16 +271,18 @@ def analyse_mixed(measures: FrameMeasures, report: SourceReport, cuts: Sequence[
     """`report` (the whole clip's), or a mixed one when the scenes between `cuts` clearly differ in kind.
 
     A scene with fewer than 10 moving frames, or a close call, joins the segment before it (the first scenes join
-    the one after them); neighbouring scenes of one kind make one segment, analysed again as a whole. With one
-    kind found, the whole clip's report comes back unchanged (a cadence then runs across its cuts).
+    the one after them); neighbouring scenes of one kind make one segment, analysed again as a whole, and so do
+    progressive and blended scenes (both keep every clean frame at its time: a scene without blends is no evidence
+    that its neighbour's are not). With one kind found, the whole clip's report comes back unchanged (a cadence
+    then runs across its cuts).
     """
     bounds = [0, *cuts, len(measures)]
     spans: list[list] = []  # [start, end, kind or None]
     for start, end in zip(bounds, bounds[1:]):
         own = analyse_source(measures.part(start, end))
         kind = own.kind if own.num_moving >= _MIN_SCENE_MOVING and not own.is_ambiguous else None
-        if spans and (kind is None or spans[-1][2] in (None, kind)):
-            spans[-1][1:] = [end, spans[-1][2] or kind]
+        if spans and _joins(spans[-1][2], kind):
+            spans[-1][1:] = [end, _joined(spans[-1][2], kind)]
         else:
             spans.append([start, end, kind])
     segments = tuple(SourceSegment(start, end, analyse_source(measures.part(start, end))) for start, end, _ in spans)
@@ -282,6 +290,19 @@ def analyse_mixed(measures: FrameMeasures, report: SourceReport, cuts: Sequence[
         return report
     return replace(report, kind=SourceKind.mixed, confidence=min(segment.report.confidence for segment in segments),
                    top_field_first=None, cadence=(), blended_frames=(), segments=segments)
+
+
+_CLEAN = "clean"  # a run of progressive and blended scenes
+_CLEAN_KINDS = {SourceKind.progressive, SourceKind.blended, _CLEAN}
+
+
+def _joins(before: SourceKind | str | None, kind: SourceKind | None) -> bool:
+    """Whether a scene of `kind` (None: not judged) joins the run of scenes before it."""
+    return before is None or kind is None or before == kind or {before, kind} <= _CLEAN_KINDS
+
+
+def _joined(before: SourceKind | str | None, kind: SourceKind | None) -> SourceKind | str | None:
+    return before or kind if before is None or kind is None or before == kind else _CLEAN
 
 
 def lock_cadence(measures: FrameMeasures) -> tuple[tuple[CadenceRun, ...], np.ndarray]:
