@@ -11,8 +11,8 @@ from finetune_cases import SPEC, cartoon_frames
 from tooncrafter_batch.backends.tooncrafter import load_model
 from tooncrafter_batch.cli import main
 from tooncrafter_batch.backends.tooncrafter_options import ToonCrafterOptions
-from tooncrafter_batch.errors import SettingsError
-from tooncrafter_batch.training.clips import frame_clips, sample_clips
+from tooncrafter_batch.errors import InputError, SettingsError
+from tooncrafter_batch.training.clips import frame_clips, sample_clips, split_clips
 from tooncrafter_batch.training.recipes import adapter_layers, temporal_parameter_names, trained_parameter_names
 from tooncrafter_batch.training.rectification import DiffusionObjective, dropped_conditions
 from tooncrafter_batch.training.rectify import load_model_settings, load_trainee, rectify, select_parameters, train_step
@@ -41,11 +41,11 @@ def clips():
 
 @pytest.fixture
 def make_job(tmp_path, tiny_checkpoint):
-    def make(steps: int = 2, learning_rate: float = 1e-3, **tooncrafter) -> FinetuneJob:
+    def make(steps: int = 2, validate_every: int = 50, **tooncrafter) -> FinetuneJob:
+        training = TrainingSettings(num_steps=steps, batch_size=1, learning_rate=1e-3, validate_every=validate_every)
         return FinetuneJob(inputs=(tmp_path / "footage.mp4",), output=tmp_path / "show.safetensors",
-                           backend="tooncrafter", weights=tiny_checkpoint, threads=1,
-                           training=TrainingSettings(num_steps=steps, batch_size=1, learning_rate=learning_rate),
-                           tooncrafter=RectificationSettings(config=TINY_CONFIG, **tooncrafter))
+                           backend="tooncrafter", weights=tiny_checkpoint, threads=1, training=training,
+                           tooncrafter=RectificationSettings(config=TINY_CONFIG, validation_steps=2, **tooncrafter))
     return make
 
 
@@ -156,6 +156,23 @@ def test_a_rerun_resumes_where_the_saved_state_stopped(make_job, clips, tmp_path
     assert all(torch.equal(first[key], second[key]) for key in first)
 
 
+def test_held_out_clips_are_scored_and_the_best_weights_kept(make_job, clips, tiny_checkpoint):
+    job = make_job(steps=1)
+    state = rectify(job, clips[:1], CPU, validation=clips[1:])
+    assert [score.step for score in state.scores] == [0, 1]  # the starting weights, then the last step
+    assert all(0 < score.psnr < 100 and -1 <= score.ssim <= 1 for score in state.scores)
+    before, after = read_state_dict(tiny_checkpoint), read_state_dict(job.output)
+    is_changed = any(not torch.equal(before[key], after[key]) for key in before)
+    assert is_changed == (state.best.step != 0)  # the output is the best-scored weights, the starting ones included
+
+
+def test_one_shot_cannot_be_split_for_validation(clips):
+    one_shot = [clip for clip in clips if clip.shot == clips[0].shot]
+    with pytest.raises(InputError, match="validation_fraction to 0"):
+        split_clips(one_shot, 0.2)
+    assert split_clips(one_shot, 0) == (one_shot, [])
+
+
 def test_gradient_checkpointing_gives_the_same_gradients(make_job, clips):
     batch = sample_clips(clips, 1, torch.Generator().manual_seed(0))
     gradients = []
@@ -181,7 +198,8 @@ def test_the_command_fine_tunes_tooncrafter_on_a_video(tmp_path, tiny_checkpoint
     out = tmp_path / "show_tc.safetensors"
     code = main(["finetune", str(video), "--out", str(out), "--backend", "tooncrafter",
                  "--checkpoint", str(tiny_checkpoint), "--config", str(TINY_CONFIG), "--steps", "1",
-                 "--batch-size", "1", "--lora-rank", "2", "--gradient-checkpointing", "--threads", "1"])
+                 "--batch-size", "1", "--lora-rank", "2", "--gradient-checkpointing", "--threads", "1",
+                 "--validation-fraction", "0"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     summary = " ".join(captured.err.split())  # the console wraps long lines

@@ -72,7 +72,8 @@ def finetune(
     true times; the weights with the best validation PSNR are written to --out. Rerun the same command to resume.
 
     With --backend tooncrafter: toon rectification of ToonCrafter on 16-frame clips of the footage, starting from
-    --checkpoint; --out is then a whole ToonCrafter checkpoint (the last step's weights; no validation)."""
+    --checkpoint; --out is then a whole ToonCrafter checkpoint, the one whose in-betweens of held-out shots score
+    best (--validation-fraction 0: the last step's)."""
     if spec is not None:
         job = load_finetune_spec(spec)
     else:

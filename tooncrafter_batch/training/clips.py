@@ -25,7 +25,7 @@ from ..evaluation.metrics import luma
 from ..imaging.grid_fit import FitMode, GridFit
 from ..planning.scenes import CutDetector
 from ..video.decode import open_video
-from .triplets import TripletSettings
+from .triplets import TripletSettings, split_by_shot
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,6 +96,15 @@ def _shot_clips(shot_frames: np.ndarray, frame_rate: Fraction, shot: tuple[str, 
             if motion >= settings.min_motion:
                 clips.append(Clip(shot_frames, indices, rate, shot))
     return clips
+
+
+def split_clips(clips: list[Clip], validation_fraction: float) -> tuple[list[Clip], list[Clip]]:
+    """(training, validation) clips, whole shots held out as `split_by_shot` holds out triplets. Clips of one shot
+    overlap (one per stride), so footage of a single shot cannot give a validation part that shares no frame."""
+    if validation_fraction and len({clip.shot for clip in clips}) < 2:
+        raise InputError("the footage is one shot, and validation needs whole shots held out; give more footage, "
+                         "or set validation_fraction to 0 (the last step's weights are kept)")
+    return split_by_shot(clips, validation_fraction)
 
 
 def sample_clips(clips: Sequence[Clip], batch_size: int, generator: torch.Generator) -> ClipBatch:

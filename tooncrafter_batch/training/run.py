@@ -19,7 +19,7 @@ from ..errors import SettingsError
 from ..progress import Progress
 from ..weights.learned_builders import build_rife
 from ..weights.store import find_checkpoint
-from .clips import footage_clips
+from .clips import footage_clips, split_clips
 from .loop import Worker, train
 from .rectify import load_model_settings, rectify
 from .settings import FinetuneJob
@@ -58,15 +58,16 @@ def finetune(job: FinetuneJob, progress: Progress | None = None) -> FinetuneResu
 
 
 def finetune_tooncrafter(job: FinetuneJob, progress: Progress | None = None) -> FinetuneResult:
-    """Toon rectification of ToonCrafter (rectify.py) on clips of the footage, in this process; no validation."""
+    """Toon rectification of ToonCrafter (rectify.py) on clips of the footage, held-out shots scored, in this process."""
     find_checkpoint(job.weights)  # a missing checkpoint fails before the footage is read
     config = load_model_settings(job.tooncrafter)
     clips = footage_clips(job.inputs, (config.height, config.width), config.num_frames, job.tooncrafter.max_stride,
                           job.triplets, job.input_fps)
+    training, validation = split_clips(clips, job.training.validation_fraction)
     if job.device == "cpu" and job.threads is not None:
         torch.set_num_threads(job.threads)
-    state = rectify(job, clips, torch.device(job.device), progress)
-    return _result(job, state, len(clips), 0)
+    state = rectify(job, training, torch.device(job.device), progress, validation)
+    return _result(job, state, len(training), len(validation))
 
 
 def finetune_data_parallel(job: FinetuneJob, num_workers: int, ray_address: str | None = None,

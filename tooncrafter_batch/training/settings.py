@@ -56,6 +56,7 @@ class RectificationSettings:
     max_stride: int = 2  # clips take every 1st .. max_stride-th frame; the clip's rate is the fs condition
     prompt: str = ""  # the text condition of every clip
     gradient_clip: float = 0.5  # max gradient norm (the released training config)
+    validation_steps: int = 10  # DDIM steps of the in-betweens generated for validation (the reference samples 50)
 
     def __post_init__(self):
         if self.recipe not in RECIPES:
@@ -67,6 +68,8 @@ class RectificationSettings:
                                 f"got {self.condition_dropout}")
         if isinstance(self.max_stride, bool) or self.max_stride < 1:
             raise SettingsError(f"max_stride must be a positive integer, got {self.max_stride!r}")
+        if isinstance(self.validation_steps, bool) or self.validation_steps < 1:
+            raise SettingsError(f"validation_steps must be a positive integer, got {self.validation_steps!r}")
         if self.gradient_clip <= 0:
             raise SettingsError(f"gradient_clip must be positive, got {self.gradient_clip}")
 

@@ -126,11 +126,16 @@ def load_checkpoint(model: nn.Module, path: str | os.PathLike) -> CheckpointRepo
 
 def save_safetensors(model: nn.Module, path: str | os.PathLike, dtype: torch.dtype = torch.float16) -> Path:
     """Writes the model's state dict as .safetensors, floating tensors cast to `dtype` (temp file, then rename)."""
+    return save_tensors(model.state_dict(), path, dtype)
+
+
+def save_tensors(state: Mapping[str, torch.Tensor], path: str | os.PathLike, dtype: torch.dtype) -> Path:
+    """Writes named tensors as .safetensors, floating ones cast to `dtype` (temp file, then rename)."""
     path = Path(path)
     if path.suffix != SAFETENSORS_SUFFIX:
         raise CheckpointError(f"{path}: a converted checkpoint must end in {SAFETENSORS_SUFFIX}")
     tensors = {key: (value.to(dtype) if value.is_floating_point() else value).detach().cpu().contiguous().clone()
-               for key, value in model.state_dict().items()}
+               for key, value in state.items()}
     temporary = path.with_name(path.name + ".partial")
     save_file(tensors, str(temporary), metadata={"format": "pt", "dtype": str(dtype).removeprefix("torch.")})
     temporary.replace(path)

@@ -2,10 +2,9 @@
 
 An adapted layer computes with W + (alpha / rank) * up @ down instead of W: `down` (rank, in) starts random,
 `up` (out, rank) starts at zero, so an adapter changes nothing until it is trained. The adapter is a
-`torch.nn.utils.parametrize` parametrization of the layer's `weight`, so the layer's own forward runs unchanged;
-`merge_adapters` folds every adapter into a plain `weight` again, after which the module's state-dict keys are the
-checkpoint's own (the parametrization's `parametrizations.weight.original` / `.0.down` / `.0.up` keys exist only
-while adapters are attached).
+`torch.nn.utils.parametrize` parametrization of the layer's `weight`, so the layer's own forward runs unchanged.
+While adapters are attached the state dict has the parametrization's keys (`parametrizations.weight.original`,
+`.0.down`, `.0.up`); `merged_state_dict` gives the checkpoint's own keys, each adapter folded into its `weight`.
 """
 
 from __future__ import annotations
@@ -33,7 +32,8 @@ class LowRankDelta(nn.Module):
         return weight + self.scale * (self.up @ self.down).to(weight.dtype)
 
 
-def add_adapters(layers: Iterable[nn.Linear], rank: int, alpha: float, generator: torch.Generator) -> list[nn.Parameter]:
+def add_adapters(layers: Iterable[nn.Linear], rank: int, alpha: float,
+                 generator: torch.Generator) -> list[nn.Parameter]:
     """Attaches one adapter to each layer (on the layer's device, in float32); returns the adapters' parameters.
 
     The draws of every `down` come from `generator` (CPU) in the order the layers are given.
@@ -47,9 +47,14 @@ def add_adapters(layers: Iterable[nn.Linear], rank: int, alpha: float, generator
     return parameters
 
 
-def merge_adapters(module: nn.Module) -> int:
-    """Folds every adapter under `module` into its layer's plain weight (in the weight's dtype); returns how many."""
-    adapted = [layer for layer in module.modules() if parametrize.is_parametrized(layer, "weight")]
-    for layer in adapted:
-        parametrize.remove_parametrizations(layer, "weight", leave_parametrized=True)
-    return len(adapted)
+def merged_state_dict(module: nn.Module) -> dict[str, torch.Tensor]:
+    """`module.state_dict()` with every adapter folded into its layer: `NAME.weight` (W + scale * up @ down, in the
+    weight's dtype) in place of the parametrization's keys; the module itself keeps its adapters."""
+    state = module.state_dict()
+    for name, layer in module.named_modules():
+        if parametrize.is_parametrized(layer, "weight"):
+            prefix = f"{name}.parametrizations.weight."
+            for key in [key for key in state if key.startswith(prefix)]:
+                del state[key]
+            state[f"{name}.weight"] = layer.weight.detach()
+    return state
