@@ -1,6 +1,7 @@
 """Which ToonCrafter weights a fine-tuning run trains: the recipes as named sets of state-dict keys.
 
-`rectification`, the paper's toon rectification learning (ToonCrafter, arXiv 2405.17933, section 3.1): the
+`rectification`, the paper's toon rectification learning (ToonCrafter, arXiv 2405.17933, method section, as read
+in ../shared/reference/SPEC.md section 9 and summaries of the paper; the paper's own paragraph was not at hand): the
 image-context projector (`image_proj_model`, the Resampler) and the spatial layers of the denoising UNet are
 trained; the temporal layers stay frozen so the motion prior learnt from live-action video is kept. Here:
 - temporal (frozen): every `TemporalConvBlock` (the `temopral_conv` of each ResBlock), every `TemporalTransformer`

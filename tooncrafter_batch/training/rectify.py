@@ -32,7 +32,7 @@ from .clips import Clip, ClipBatch, sample_clips
 from .loop import PROGRESS_TASK
 from .recipes import adapter_layers, trained_parameter_names
 from .rectification import DiffusionObjective
-from .settings import FinetuneJob, RectificationSettings, TrainingSettings
+from .settings import FinetuneJob, RectificationSettings
 from .state import TrainingState, load_state, save_state, state_path
 from .validation import pick_evenly
 

@@ -45,7 +45,7 @@ class TrainingSettings:
 
 @dataclass(frozen=True)
 class RectificationSettings:
-    """ToonCrafter fine-tuning ("toon rectification", ToonCrafter paper section 3.1); see training/recipes.py."""
+    """ToonCrafter fine-tuning (the paper's "toon rectification learning"); see training/recipes.py."""
 
     config: Path | None = None  # model config YAML (configs/*.yaml); None: the official 512 model
     recipe: str = "rectification"  # rectification: spatial layers + context projector (paper) | released: all UNet
