@@ -5,11 +5,14 @@ other frame of F is the input, film at 24000/1001, so F's odd frames are the tru
 is written as MPEG-2 at ~6 Mb/s three ways: progressive, hard-telecined (3:2, coded interlaced top field first) and
 soft-telecined (repeat-field flags, `video.soft_telecine`). `upscale-fps --factor 2` (default backend, PNG output)
 runs on the progressive copy, on both telecined copies with `--source auto`, and on the hard-telecined copy with
-`--source progressive` (the frames as decoded, at 30000/1001: what users get without the stage).
+`--source progressive` (the frames as decoded, at 30000/1001: what users get without the stage); and on a
+blend-converted copy (libavfilter `framerate` to 30000/1001, one frame in five a mix) with `--source auto` (blends
+dropped) and `--source progressive` (blends left).
 
 Scores, PSNR against F: output frame j at time t is compared with F's frame at t (exact for restored runs at
-48000/1001); for the `--source progressive` run, whose frames lie on a 60000/1001 grid, with F's frame nearest t.
-"in-betweens" are the outputs at F's odd frames (restored runs only); "all" every output frame.
+48000/1001); for runs whose frames lie on a 60000/1001 grid, with F's frame nearest t.
+"in-betweens" are the outputs at F's odd frames (restored runs only); "all" every output frame; "moving" the output
+frames whose truth frame is not inside a still hold (it differs from a neighbour).
 
 Run: nice -n 10 .venv/bin/python benchmarks/legacy_end_to_end.py [--clips onepiece_demo.mp4 ...] [--json PATH]
 Needs ../shared/data; no ffmpeg program.
@@ -27,9 +30,10 @@ from legacy_sources import DATA, NTSC_VIDEO, psnr, run_benchmark, scaled_origina
 
 from tooncrafter_batch.conditioning import SourceMode
 from tooncrafter_batch.pipeline import Upscaler, UpscaleSettings
+from tooncrafter_batch.planning.source import luma
 from tooncrafter_batch.planning.timing import TimingSettings
 from tooncrafter_batch.video.decode import open_video
-from tooncrafter_batch.video.legacy import NTSC_FILM, telecine
+from tooncrafter_batch.video.legacy import NTSC_FILM, blend_convert, telecine
 
 TRUTH_RATE = 2 * NTSC_FILM  # F's rate once every other frame is the input at NTSC_FILM
 
@@ -45,18 +49,32 @@ def run(path: Path, output: Path, source: SourceMode) -> tuple[list[np.ndarray],
     return frames, result.output_rate, seconds, result.source
 
 
-def score(frames: list[np.ndarray], rate: Fraction, truth: list[np.ndarray]) -> dict:
-    """PSNR of every output frame against the truth at (or nearest) its time; in-betweens where times match."""
-    every, inbetweens = [], []
+def moving_frames(truth: list[np.ndarray]) -> set[int]:
+    """Truth frames that differ from a neighbour (mean |luma| > 0.5): not inside a still hold."""
+    changes = [float(np.abs(luma(first) - luma(second)).mean()) > 0.5 for first, second in zip(truth, truth[1:])]
+    return {index for index in range(len(truth))
+            if (index > 0 and changes[index - 1]) or (index < len(changes) and changes[index])}
+
+
+def score(frames: list[np.ndarray], rate: Fraction, truth: list[np.ndarray], moving: set[int]) -> dict:
+    """PSNR of every output frame against the truth at (or nearest) its time; in-betweens where times match;
+    "moving": the frames whose truth is not inside a still hold."""
+    every, inbetweens, in_motion = [], [], []
     for index, image in enumerate(frames):
         position = index * TRUTH_RATE / rate  # in truth frames
         nearest = min(round(position), len(truth) - 1)
         value = psnr(image, truth[nearest])
         every.append(value)
+        if nearest in moving:
+            in_motion.append(value)
         if position == nearest and nearest % 2:
             inbetweens.append(value)
-    return {"frames": len(frames), "all_db": float(np.mean(every)),
-            "inbetween_db": float(np.mean(inbetweens)) if inbetweens else None, "num_inbetweens": len(inbetweens)}
+    return {"frames": len(frames), "all_db": _mean(every), "moving_db": _mean(in_motion),
+            "num_moving": len(in_motion), "inbetween_db": _mean(inbetweens), "num_inbetweens": len(inbetweens)}
+
+
+def _mean(values: list[float]) -> float | None:
+    return float(np.mean(values)) if values else None
 
 
 def run_clip(name: str, work: Path) -> dict:
@@ -65,16 +83,20 @@ def run_clip(name: str, work: Path) -> dict:
     stem = Path(name).stem
     copies = {"progressive": write_mpeg2(work / f"{stem}_half_progressive.mpg", pictures, NTSC_FILM, "progressive"),
               "hard": write_mpeg2(work / f"{stem}_half_telecined.mpg", telecine(pictures), NTSC_VIDEO, "interlaced"),
-              "soft": write_mpeg2(work / f"{stem}_half_soft.mpg", pictures, NTSC_FILM, "soft-telecine")}
+              "soft": write_mpeg2(work / f"{stem}_half_soft.mpg", pictures, NTSC_FILM, "soft-telecine"),
+              "blended": write_mpeg2(work / f"{stem}_half_blended.mpg", (image for _, image in blend_convert(
+                  pictures, NTSC_FILM, NTSC_VIDEO)), NTSC_VIDEO, "progressive")}
     runs = {"progressive original": (copies["progressive"], SourceMode.auto),
             "hard telecine, --source auto": (copies["hard"], SourceMode.auto),
             "soft telecine, --source auto": (copies["soft"], SourceMode.auto),
-            "hard telecine, --source progressive": (copies["hard"], SourceMode.progressive)}
-    results = {}
+            "hard telecine, --source progressive": (copies["hard"], SourceMode.progressive),
+            "blended, --source auto": (copies["blended"], SourceMode.auto),
+            "blended, --source progressive": (copies["blended"], SourceMode.progressive)}
+    results, moving = {}, moving_frames(truth)
     for label, (path, source) in runs.items():
         frames, rate, seconds, line = run(path, work / f"{stem}_{label.split(',')[0].replace(' ', '_')}_"
                                                    f"{source.value}_out/", source)
-        results[label] = {**score(frames, rate, truth), "rate": str(rate), "seconds": seconds, "source": line}
+        results[label] = {**score(frames, rate, truth, moving), "rate": str(rate), "seconds": seconds, "source": line}
         print(f"  {name} {label}: {json.dumps(results[label])}", flush=True)
     return {"clip": name, "truth_frames": len(truth), "runs": results}
 

@@ -23,6 +23,7 @@ import numpy as np
 from .datatypes import Frame
 from .errors import SourceError
 from .planning.plan import count_outputs
+from .planning.blend_cadence import lock_blend_cadence
 from .planning.scenes import CutDetector, SceneSettings
 from .planning.source import (
     FrameMeasures, SourceKind, SourceReport, analyse_mixed, analyse_source, find_blended, measure_frames)
@@ -143,6 +144,10 @@ def describe_kind(report: SourceReport) -> str:
         parts = "; ".join(f"frames {segment.start}-{segment.end - 1}: {describe_kind(segment.report)}"
                           for segment in report.segments)
         return f"mixed, restored scene by scene ({parts})"
+    if report.kind is SourceKind.blended and report.blend_cadence is not None:
+        return (f"blended ({len(report.blended_frames)} of {report.num_frames} frames mix their neighbours, one in "
+                f"{report.blend_cadence.period}: every frame on that cadence dropped, the rest put back on the "
+                f"source's grid)")
     if report.kind is SourceKind.blended:
         return f"blended ({len(report.blended_frames)} of {report.num_frames} frames mix their neighbours: dropped)"
     return "progressive (untouched)"
@@ -171,7 +176,17 @@ def condition_source(source: VideoSource | ImageFolderSource, mode: SourceMode =
     measures, report = analyse_input(source, progress)
     if mode is not SourceMode.auto:
         report = _as_told(measures, report, SourceKind(mode.value), source)
-    return ConditionedSource(source, mode, report)
+    return ConditionedSource(source, mode, with_blend_cadence(report, source.info.frame_rate))
+
+
+def with_blend_cadence(report: SourceReport, frame_rate: Fraction) -> SourceReport:
+    """`report` with the blend cadence of its blended parts locked (see planning/blend_cadence.py)."""
+    if report.kind is SourceKind.mixed:
+        return replace(report, segments=tuple(replace(segment, report=with_blend_cadence(segment.report, frame_rate))
+                                              for segment in report.segments))
+    if report.kind is not SourceKind.blended:
+        return report
+    return replace(report, blend_cadence=lock_blend_cadence(report.blended_frames, frame_rate))
 
 
 def _as_told(measures: FrameMeasures, report: SourceReport, kind: SourceKind,
@@ -226,6 +241,8 @@ def _restored_count(report: SourceReport, input_rate: Fraction) -> int:
         return sum(_restored_count(segment.report, input_rate) for segment in report.segments)
     if report.kind is SourceKind.soft_telecine:
         return report.num_frames
+    if report.blend_cadence is not None:
+        return sum(not report.blend_cadence.is_blend(index) for index in range(report.num_frames))
     return round(report.num_frames * restored_rate(report, input_rate) / input_rate) - len(report.blended_frames)
 
 

@@ -1,11 +1,13 @@
 """Legacy video through libavfilter: the test-data makers, and restoring telecined, interlaced and blended frames."""
 
+from dataclasses import replace
 from fractions import Fraction
 from functools import lru_cache
 
 import numpy as np
 import pytest
 
+from tooncrafter_batch.planning.blend_cadence import lock_blend_cadence
 from tooncrafter_batch.planning.source import SourceKind, SourceReport, analyse_source, measure_frames
 from tooncrafter_batch.synthetic import CartoonSpec, render_frames
 from tooncrafter_batch.video.legacy import (
@@ -113,6 +115,18 @@ def test_blended_frames_are_dropped_at_exact_times():
     kept = [index for index in range(len(converted)) if index not in report.blended_frames]
     assert [frame.time for frame in frames] == [index / NTSC_VIDEO for index in kept]
     assert all(max(psnr(frame.image, picture) for picture in source) >= 40 for frame in frames)
+
+
+@pytest.mark.parametrize("hold", [(), (2,), (3,)], ids=["ones", "twos", "threes"])
+def test_a_steady_blend_cadence_gives_back_every_picture_at_its_time(hold):
+    source = pictures(hold, 48)
+    converted = [image for _, image in blend_convert(source, NTSC_FILM, NTSC_VIDEO)]
+    report = analyse_source(measure_frames(converted))
+    report = replace(report, blend_cadence=lock_blend_cadence(report.blended_frames, NTSC_VIDEO))
+    frames = list(restore_frames(converted, NTSC_VIDEO, report))
+    assert restored_rate(report, NTSC_VIDEO) == NTSC_FILM and len(frames) == len(source)
+    assert [frame.time for frame in frames] == [index / NTSC_FILM for index in range(len(source))]
+    assert all(psnr(frame.image, picture) >= 40 for frame, picture in zip(frames, source))
 
 
 def test_interlaced_frames_are_deinterlaced_at_field_rate():

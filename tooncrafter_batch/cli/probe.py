@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from ..conditioning import analyse_input
+from ..conditioning import analyse_input, with_blend_cadence
 from ..planning.source import SourceKind, SourceReport
 from ..video.decode import open_video
 from ..video.legacy import restored_rate
@@ -25,8 +25,8 @@ def probe(
 ) -> None:
     """Decode FILE and report whether its frames are progressive, 3:2 telecined, interlaced or frame-blended."""
     source = open_video(input_path)
-    _, report = analyse_input(source)  # the same look as upscale-fps --source auto takes
     frame_rate = source.info.frame_rate
+    report = with_blend_cadence(analyse_input(source)[1], frame_rate)  # the look upscale-fps --source auto takes
     if as_json:
         typer.echo(json.dumps(_as_dict(input_path, frame_rate, report), indent=1))
     else:
@@ -60,6 +60,8 @@ def describe(path: Path, frame_rate: Fraction, report: SourceReport) -> list[str
         lines.append(f"  repeat-field flags: 3:2 soft pulldown of progressive pictures at {report.film_rate} fps")
     if report.kind is SourceKind.blended:
         lines.append(f"  blended frames: {len(report.blended_frames)}: {_listed(report.blended_frames)}")
+        if report.blend_cadence is not None:
+            lines.append(f"  blend cadence: one in {report.blend_cadence.period} (phase {report.blend_cadence.phase})")
     lines.append(f"  restores to: {restored_rate(report, frame_rate)} fps")
     return lines
 

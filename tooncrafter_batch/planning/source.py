@@ -21,6 +21,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from ..datatypes import Scene
+from .blend_cadence import BlendCadence
 
 CYCLE = 5  # frames per 3:2 pulldown cycle (four pictures)
 WOVEN_ROLES = (2, 3)  # roles whose fields pair with the next frame's
@@ -92,6 +93,7 @@ class SourceReport:
     film_rate: Fraction | None = None  # soft telecine only: the rate of the pictures the flags repeat fields of
     segments: tuple[SourceSegment, ...] = ()  # mixed only: runs of scenes of one kind, in order, covering the clip
     coded_interlaced: float = 0.0  # share of frames the decoder says were coded interlaced (its flag, not measured)
+    blend_cadence: BlendCadence | None = None  # blended only: a conversion's steady cadence (set with the rate known)
 
     @property
     def num_cadence_breaks(self) -> int:

@@ -7,7 +7,8 @@ blends the two nearest pictures). Their progressive inputs are the ground truth.
 `restore_frames` undoes what `planning.source.analyse_source` found: telecine by the cadence lock (each picture
 woven back from the fields the pulldown pattern put it in, the duplicated field of each cycle dropped by the
 pattern, not by likeness, so drawings held on twos and threes all come back), interlaced by bwdif at field rate,
-blends by leaving the blended frames out, soft telecine (repeat-field flags) by putting its pictures on the film
+blends by leaving the blended frames out (a conversion's steady blend cadence: every frame on it, the others put
+back on the source's grid), soft telecine (repeat-field flags) by putting its pictures on the film
 grid, and a mixed clip segment by segment. Progressive frames pass through untouched (the very same arrays).
 Every frame carries an exact time: frame i of the input is at i / frame_rate.
 """
@@ -49,6 +50,15 @@ class SourceFindings(Protocol):
     blended_frames: Sequence[int]
     film_rate: Fraction | None
     segments: Sequence[SegmentFindings]
+    blend_cadence: BlendPattern | None
+
+
+class BlendPattern(Protocol):
+    """One blend in every few frames (`planning.blend_cadence.BlendCadence`)."""
+
+    def is_blend(self, index: int) -> bool: ...
+
+    def source_rate(self, frame_rate: Fraction) -> Fraction: ...
 
 
 class SegmentFindings(Protocol):
@@ -146,6 +156,8 @@ def restored_rate(findings: SourceFindings, frame_rate: Fraction) -> Fraction:
         return frame_rate / PULLDOWN_RATE
     if findings.kind == "interlaced":
         return frame_rate * 2
+    if findings.kind == "blended" and findings.blend_cadence is not None:
+        return findings.blend_cadence.source_rate(frame_rate)
     return frame_rate
 
 
@@ -159,6 +171,8 @@ def restore_frames(images: Iterable[np.ndarray], frame_rate: Fraction, findings:
         return drop_frames(images, findings.film_rate, set())
     if findings.kind == "mixed":
         return restore_segments(images, frame_rate, findings.segments)
+    if findings.blend_cadence is not None:
+        return decimate(images, findings.blend_cadence.source_rate(frame_rate), findings.blend_cadence)
     return drop_frames(images, frame_rate, set(findings.blended_frames))
 
 
@@ -173,6 +187,13 @@ def restore_segments(images: Iterable[np.ndarray], frame_rate: Fraction, segment
             count += 1
         for _ in part:  # a restorer may stop early (a cadence's last run ends): the next segment starts on time
             pass
+
+
+def decimate(images: Iterable[np.ndarray], source_rate: Fraction, cadence: BlendPattern) -> Iterator[Frame]:
+    """Every frame off the blend cadence (the converted source's pictures), as it is, on the source's grid."""
+    kept = (image for index, image in enumerate(images) if not cadence.is_blend(index))
+    for index, image in enumerate(kept):
+        yield Frame(index, index / source_rate, image)
 
 
 def drop_frames(images: Iterable[np.ndarray], frame_rate: Fraction, dropped: set[int]) -> Iterator[Frame]:
