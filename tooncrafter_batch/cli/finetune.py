@@ -60,7 +60,7 @@ def finetune(
     config: Config = None,
     recipe: Annotated[Recipe, typer.Option(rich_help_panel=TOONCRAFTER_PANEL, help="rectification: the paper's toon rectification (spatial layers and image-context projector; temporal layers frozen); released: the whole UNet, as the released training config.")] = Recipe(TOONCRAFTER_DEFAULTS.recipe),
     lora_rank: Annotated[int, typer.Option(min=0, rich_help_panel=TOONCRAFTER_PANEL, help="Train low-rank adapters of this rank on the recipe's attention projections instead of its weights (merged into the output); 0: no adapters.")] = TOONCRAFTER_DEFAULTS.lora_rank,
-    gradient_checkpointing: Annotated[bool, typer.Option("--gradient-checkpointing", rich_help_panel=TOONCRAFTER_PANEL, help="Recompute UNet activations in the backward pass: less memory, about a third more time.")] = False,
+    gradient_checkpointing: Annotated[bool, typer.Option("--gradient-checkpointing", rich_help_panel=TOONCRAFTER_PANEL, help="Recompute UNet activations in the backward pass: less memory, more time (one more forward pass).")] = False,
     bf16: Annotated[bool, typer.Option("--bf16", rich_help_panel=TOONCRAFTER_PANEL, help="Compute in bfloat16 (needs --device cuda); the weights stay float32.")] = False,
     threads: Annotated[Optional[int], typer.Option(min=1, help="CPU threads. Default: one per core, at most 4; 1 is faster on a machine busy with other work.")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Data-parallel workers on Ray Train (one GPU each with --device cuda); 1 trains in this process.")] = 1,
