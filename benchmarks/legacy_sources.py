@@ -12,6 +12,8 @@ For each clip: its frames scaled to 720x480 (libavfilter `scale`) are the progre
   MPEG-2 progressive ~6 Mb/s: blended-frame precision/recall (a truly blended frame is one the conversion mixed from
   two pictures that differ); PSNR against the nearer picture of the blended frames left as they are, of the flow
   in-between of their clean neighbours at their time (what an interpolator rebuilds there), and of the frames kept;
+  the restored stream (`--source auto`) scored as the telecined ones, and at every truly blended frame the restored
+  stream's frame of the picture the blend stood nearest to (when the blend cadence was locked);
 - soft-telecined: the original with 3:2 repeat-field flags (`video.dvd`, "soft-telecine"): detection, and the
   drawings recovered as above;
 - interlaced: one original picture per field (`video.legacy.interlace`), MPEG-2 interlaced as above;
@@ -148,7 +150,21 @@ def blended_scores(path: Path, original: list[np.ndarray]) -> dict:
     return {"kind": report.kind.value, "truth": len(truth), "found": len(found),
             "precision": hits / len(found) if found else 0.0, "recall": hits / len(truth) if truth else 1.0,
             "left_db": _mean(left), "rebuilt_db": _mean(rebuilt),
-            "kept_db": _mean([psnr(frames[index], original[nearer[index]]) for index in kept])}
+            "kept_db": _mean([psnr(frames[index], original[nearer[index]]) for index in kept]),
+            **restored_blends(path, frames, original, truth, nearer)}
+
+
+def restored_blends(path: Path, frames: list[np.ndarray], original: list[np.ndarray], truth: set[int],
+                    nearer: list[int]) -> dict:
+    """What `--source auto` restores (`condition_source`), scored like telecine, and at every truly blended frame:
+    the blend left as it is against the picture it stood nearest to, and the restored stream's frame of that picture
+    (when the restored stream has one frame per picture: the blend cadence was locked)."""
+    restored, seconds, summary = toonbatch_restore(path)
+    is_per_picture = len(restored) >= len(original)  # the conversion may add a frame at the end
+    return {"restored": {**score_restored(restored, original), "seconds": seconds, "summary": summary},
+            "left_all_db": _mean([psnr(frames[index], original[nearer[index]]) for index in sorted(truth)]),
+            "restored_at_blends_db": _mean([psnr(restored[nearer[index]], original[nearer[index]])
+                                            for index in sorted(truth)]) if is_per_picture else None}
 
 
 def _mean(values: list[float]) -> float:

@@ -3,11 +3,11 @@
 `condition_source` looks at the whole input once, in a streaming pass that holds three frames
 (`planning.source.measure_frames`), decides what it is (`--source auto`) or checks what `--source` says, and returns
 a `ConditionedSource` whose `frames()` decodes again and restores (`video.legacy.restore_frames`): 3:2 pulldown
-woven back to the drawings, interlaced fields deinterlaced at field rate, blended frames left out, soft telecine's
-pictures (repeat-field flags: the decoder gives them 2 and 3 fields apart) put on the film grid; a file whose scenes
-differ (a telecined body, interlaced credits) is restored scene by scene, split at the cuts PySceneDetect finds with
-its default threshold in the same pass. Progressive
-input is never touched: its frames are the decoder's own, with the decoder's times, and `--source progressive`
+woven back to the drawings (YUV lines when coded interlaced: `video.fields`), interlaced fields deinterlaced at field
+rate, blended frames left out (with a steady blend cadence, the source's pictures put back on its grid), soft
+telecine's pictures (repeat-field flags: the decoder gives them 2 and 3 fields apart) put on the film grid; a file
+whose scenes differ (a telecined body, interlaced credits) is restored scene by scene, split at the cuts
+PySceneDetect finds with its default threshold in the same pass. Progressive input is never touched: its frames are the decoder's own, with the decoder's times, and `--source progressive`
 skips the look altogether. The planning stages downstream see the restored rate (`frame_rate`).
 """
 
