@@ -40,7 +40,8 @@ def test_timestep_float_and_batch_agree(rife, golden_learned):
     with torch.inference_mode():
         single = rife(img0, img1, 0.25)
         batched = rife(torch.cat((img0, img1)), torch.cat((img1, img0)), torch.tensor([0.25, 0.75]).view(2, 1, 1, 1))
-    torch.testing.assert_close(batched[:1], single, atol=1e-5, rtol=0)
+    # oneDNN blocks a batch differently: ~1e-5 apart (1.2e-5 on konobi before the channels-last change too)
+    torch.testing.assert_close(batched[:1], single, atol=3e-5, rtol=0)
 
 
 def test_half_scale_runs_at_full_size(rife, golden_learned):

@@ -21,7 +21,10 @@ class RifeInterpolator(LearnedInterpolator):
     def __init__(self, **options):
         super().__init__(LearnedOptions(**options))
         weights = None if self.options.weights is None else Path(self.options.weights)
-        self.network = build_rife(self.weights_dir, self.device, weights).to(self.dtype)
+        # channels-last weights: oneDNN's CPU convolutions then run on channels-last activations (12% less time,
+        # docs/BENCHMARKS.md); measured on the CPU only, so CUDA keeps the default layout
+        memory_format = torch.channels_last if self.device.type == "cpu" else torch.preserve_format
+        self.network = build_rife(self.weights_dir, self.device, weights).to(self.dtype, memory_format=memory_format)
 
     def synthesize(self, starts: torch.Tensor, ends: torch.Tensor, owners: torch.Tensor,
                    positions: list[float]) -> torch.Tensor:
