@@ -21,6 +21,7 @@ Needs ../shared/data; no ffmpeg program.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -41,7 +42,8 @@ TRUTH_RATE = 2 * NTSC_FILM  # F's rate once every other frame is the input at NT
 def run(path: Path, output: Path, source: SourceMode) -> tuple[list[np.ndarray], Fraction, float, str]:
     """upscale-fps --factor 2 into numbered PNGs: (frames, output rate, seconds, the source line)."""
     settings = UpscaleSettings(timing=TimingSettings(factor=2), source=source, overwrite=True, report=False)
-    output.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(output, ignore_errors=True)  # no frames of an earlier, stopped run
+    output.mkdir(parents=True)
     started = time.monotonic()
     result = Upscaler(settings).run(path, output)
     seconds = time.monotonic() - started
