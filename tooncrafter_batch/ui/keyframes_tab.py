@@ -50,10 +50,14 @@ def add_keyframes_tab(workspace: Workspace) -> None:
                             elem_id="keyframe-files")
         status = gr.Textbox(label="Status", interactive=False, elem_id="keyframe-status")
 
+        @shows_errors(num_outputs=MAX_INBETWEENS + 1)
         def on_keyframes(start_path, end_path):
             background = _ghost([path for path in (start_path, end_path) if path])
             value = None if background is None else {"background": background, "layers": [], "composite": None}
-            return [value] * MAX_INBETWEENS
+            loaded = " and ".join(name for name, path in (("start", start_path), ("end", end_path)) if path)
+            line = f"{loaded} keyframe loaded ({background.shape[1]}x{background.shape[0]}); sketch over them below" \
+                if background is not None else ""
+            return *([value] * MAX_INBETWEENS), line
 
         def on_frames(count):
             return [gr.Tab(visible=index <= int(count) - 2) for index in range(1, MAX_INBETWEENS + 1)]
@@ -75,7 +79,7 @@ def add_keyframes_tab(workspace: Workspace) -> None:
                                                                                   str(result.archive)], line
 
         for image in (start, end):
-            image.change(on_keyframes, [start, end], canvases)
+            image.change(on_keyframes, [start, end], [*canvases, status])
         frames.change(on_frames, [frames], tabs)
         run.click(on_run, [start, end, backend, frames, fps, *canvases], [strip, animation, files, status])
 
