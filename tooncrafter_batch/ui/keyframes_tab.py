@@ -100,6 +100,5 @@ def _strokes(value: dict | None) -> np.ndarray | None:
     layers = [layer for layer in (value or {}).get("layers") or [] if layer is not None]
     if not layers:
         return None
-    mask = np.any([layer[:, :, 3] > 0 if layer.ndim == 3 and layer.shape[2] == 4 else layer.max(axis=-1) > 0
-                   for layer in layers], axis=0)
+    mask = np.any([layer[:, :, 3] > 0 for layer in layers], axis=0)  # RGBA (image_mode): drawn where opaque
     return mask if mask.any() else None
