@@ -110,12 +110,13 @@ def test_settings_saved_as_a_job_run_from_the_jobs_tab(page, ui_server, clip):
     page.click("#jobs-refresh")
     page.locator("#jobs-table", has_text="not started").wait_for()
     choose(page, "#jobs-choice", "cartoon.yaml")
+    job_output = ui_server.output / "jobs" / "cartoon_out"
+    assert status(page, "#jobs-status", after="1 job file(s)") == f"cartoon.yaml: not started, writes to {job_output}"
     page.click("#jobs-run")
-    assert status(page, "#jobs-status", after="1 job file(s)") == \
-        f"1 done, 0 skipped, 0 failed: {ui_server.output / 'jobs' / 'cartoon_out'}"
+    assert status(page, "#jobs-status", after="cartoon.yaml:") == f"1 done, 0 skipped, 0 failed: {job_output}"
     page.locator("#jobs-table", has_text="finished").wait_for()
-    output = ui_server.output / "jobs" / "cartoon_out" / "cartoon_x2.mp4"
-    assert sum(1 for _ in open_video(output).frames()) == 24
+    assert page.locator("#jobs-report a[download='report.html']").count() == 1
+    assert sum(1 for _ in open_video(job_output / "cartoon_x2.mp4").frames()) == 24
 
 
 def test_a_job_writing_outside_the_output_folder_is_refused(page, ui_server, tmp_path):
@@ -125,8 +126,9 @@ def test_a_job_writing_outside_the_output_folder_is_refused(page, ui_server, tmp
     page.locator("#jobs-upload input[type=file]").set_input_files(job)
     status(page, "#jobs-status")
     choose(page, "#jobs-choice", "escape.yaml")
+    status(page, "#jobs-status", after="added")
     page.click("#jobs-run")
-    assert status(page, "#jobs-status", after="added") == (
+    assert status(page, "#jobs-status", after="escape.yaml:") == (
         f"toonbatch: error: the job's output folder {tmp_path / 'elsewhere'} lies outside the UI's output folder "
         f"{ui_server.output}; put it below that folder, or start toonbatch ui with --output pointing above it")
     assert not (tmp_path / "elsewhere").exists()

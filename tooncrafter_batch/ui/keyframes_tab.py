@@ -4,6 +4,8 @@ and downloadable as a clip or a zip of PNGs."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import gradio as gr
 import numpy as np
 
@@ -32,15 +34,7 @@ def add_keyframes_tab(workspace: Workspace) -> None:
             fps = gr.Textbox(str(KeyframeSettings.output_fps), label="Clip fps", elem_id="keyframe-fps")
         gr.Markdown("Sketch the pose of any in-between below (black strokes over the ghost of both keyframes); "
                     "in-betweens left blank follow the plain motion.")
-        tabs, canvases = [], []
-        with gr.Tabs():
-            for index in range(1, MAX_INBETWEENS + 1):
-                with gr.Tab(f"In-between {index}", id=f"sketch-tab-{index}") as tab:
-                    canvases.append(gr.ImageEditor(
-                        label=f"Sketch of frame {index}", type="numpy", image_mode="RGBA", sources=(),
-                        transforms=(), brush=gr.Brush(colors=["#000000"], default_color="#000000", default_size=4),
-                        elem_id=f"sketch-{index}"))
-                tabs.append(tab)
+        tabs, canvases = _sketch_canvases()
         run = gr.Button("Make the in-betweens", variant="primary", elem_id="keyframe-run")
         strip = gr.Gallery(label="Frames", columns=8, height="auto", elem_id="keyframe-strip")
         with gr.Row():
@@ -50,38 +44,59 @@ def add_keyframes_tab(workspace: Workspace) -> None:
                             elem_id="keyframe-files")
         status = gr.Textbox(label="Status", interactive=False, elem_id="keyframe-status")
 
-        @shows_errors(num_outputs=MAX_INBETWEENS + 1)
-        def on_keyframes(start_path, end_path):
-            background = _ghost([path for path in (start_path, end_path) if path])
-            value = None if background is None else {"background": background, "layers": [], "composite": None}
-            loaded = " and ".join(name for name, path in (("start", start_path), ("end", end_path)) if path)
-            line = f"{loaded} keyframe loaded ({background.shape[1]}x{background.shape[0]}); sketch over them below" \
-                if background is not None else ""
-            return *([value] * MAX_INBETWEENS), line
+    for image in (start, end):
+        image.change(_on_keyframes, [start, end], [*canvases, status])
+    frames.change(_on_frames, [frames], tabs)
+    run.click(partial(_on_run, workspace), [start, end, backend, frames, fps, *canvases],
+              [strip, animation, files, status])
 
-        def on_frames(count):
-            return [gr.Tab(visible=index <= int(count) - 2) for index in range(1, MAX_INBETWEENS + 1)]
 
-        @shows_errors(num_outputs=4)
-        def on_run(progress=gr.Progress(), *values):
-            start_path, end_path, backend_name, count, fps_text, *sketches = values
-            if not start_path or not end_path:
-                raise InputError("upload both keyframes (start and end) first")
-            settings = keyframe_settings(backend_name, count, fps_text)
-            drawn = {index: mask for index, value in enumerate(sketches[:settings.num_frames - 2], start=1)
-                     if (mask := _strokes(value)) is not None}
-            result = run_keyframes(workspace, start_path, end_path, settings, drawn, PageProgress(progress))
-            sketched = f", sketches on frame(s) {', '.join(map(str, sorted(drawn)))}" if drawn else ""
-            line = f"{len(result.frames)} frames{sketched}: {result.clip.parent}"
-            if result.notice:
-                line = f"{line} (note: {result.notice})"
-            return [str(path) for path in result.frames], str(result.preview), [str(result.clip),
-                                                                                  str(result.archive)], line
+def _sketch_canvases() -> tuple[list, list]:
+    """A tab with a canvas per in-between (black brush only; the background is set from the keyframes)."""
+    tabs, canvases = [], []
+    with gr.Tabs():
+        for index in range(1, MAX_INBETWEENS + 1):
+            with gr.Tab(f"In-between {index}", id=f"sketch-tab-{index}") as tab:
+                canvases.append(gr.ImageEditor(
+                    label=f"Sketch of frame {index}", type="numpy", image_mode="RGBA", sources=(), transforms=(),
+                    brush=gr.Brush(colors=["#000000"], default_color="#000000", default_size=4),
+                    elem_id=f"sketch-{index}"))
+            tabs.append(tab)
+    return tabs, canvases
 
-        for image in (start, end):
-            image.change(on_keyframes, [start, end], [*canvases, status])
-        frames.change(on_frames, [frames], tabs)
-        run.click(on_run, [start, end, backend, frames, fps, *canvases], [strip, animation, files, status])
+
+@shows_errors(num_outputs=MAX_INBETWEENS + 1)
+def _on_keyframes(start_path: str | None, end_path: str | None):
+    """Every canvas shows a ghost of the keyframes loaded so far, to draw the in-between's pose over."""
+    background = _ghost([path for path in (start_path, end_path) if path])
+    if background is None:
+        return *([None] * MAX_INBETWEENS), ""
+    value = {"background": background, "layers": [], "composite": None}
+    loaded = " and ".join(name for name, path in (("start", start_path), ("end", end_path)) if path)
+    return *([value] * MAX_INBETWEENS), \
+        f"{loaded} keyframe loaded ({background.shape[1]}x{background.shape[0]}); sketch over them below"
+
+
+def _on_frames(count: float):
+    return [gr.Tab(visible=index <= int(count) - 2) for index in range(1, MAX_INBETWEENS + 1)]
+
+
+@shows_errors(num_outputs=4)
+def _on_run(workspace: Workspace, progress=gr.Progress(), *values):
+    """`values`: the keyframes, backend, frame count, fps, then every canvas (progress comes first for Gradio,
+    which passes it by position)."""
+    start_path, end_path, backend_name, count, fps_text, *sketches = values
+    if not start_path or not end_path:
+        raise InputError("upload both keyframes (start and end) first")
+    settings = keyframe_settings(backend_name, count, fps_text)
+    drawn = {index: mask for index, value in enumerate(sketches[:settings.num_frames - 2], start=1)
+             if (mask := _strokes(value)) is not None}
+    result = run_keyframes(workspace, start_path, end_path, settings, drawn, PageProgress(progress))
+    sketched = f", sketches on frame(s) {', '.join(map(str, sorted(drawn)))}" if drawn else ""
+    line = f"{len(result.frames)} frames{sketched}: {result.clip.parent}"
+    if result.notice:
+        line = f"{line} (note: {result.notice})"
+    return [str(path) for path in result.frames], str(result.preview), [str(result.clip), str(result.archive)], line
 
 
 def _ghost(paths: list[str]) -> np.ndarray | None:
