@@ -61,10 +61,10 @@ class UiServer:
             raise
         return server
 
-    def stop(self) -> int:
-        """Ctrl-C, as a user stops it; returns the exit code."""
+    def stop(self, how: signal.Signals = signal.SIGINT) -> int:
+        """Ctrl-C as a user stops it (or SIGTERM as a service manager does); returns the exit code."""
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
+            self.process.send_signal(how)
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:

@@ -8,6 +8,7 @@ and that folder is removed when the server stops (uploads older than an hour go 
 from __future__ import annotations
 
 import os
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,9 +56,14 @@ def serve(settings: UiSettings) -> None:
     workspace = Workspace.create(settings.output)
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     page = build_page(workspace)
+    signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop ends the server as Ctrl-C does
     try:
         page.queue().launch(server_name=settings.host, server_port=settings.port,
                             max_file_size=settings.max_upload_mb * 1024 * 1024, allowed_paths=[str(workspace.root)],
                             ssr_mode=False, share=False, inbrowser=False, show_error=True)
     finally:
         workspace.remove_uploads()
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
