@@ -46,7 +46,6 @@ class Workspace:
             if not folder.exists():
                 folder.mkdir(parents=True)
                 return folder
-        raise AssertionError("unreachable")
 
     def check_inside(self, path: Path, what: str) -> Path:
         """`path` resolved, or `OutputError` when it lies outside the workspace (the UI writes nowhere else)."""
