@@ -56,7 +56,9 @@ def test_a_video_run_gives_twice_the_frames_at_twice_the_rate(page, clip, tmp_pa
     video = open_video(result)
     assert video.info.frame_rate == 24
     assert sum(1 for _ in video.frames()) == 24
-    assert page.locator("#video-preview video").count() == 1
+    preview = page.locator("#video-preview video")
+    page.wait_for_function("video => video.readyState >= 1", arg=preview.element_handle())  # the browser decodes it
+    assert preview.evaluate("video => video.duration") == pytest.approx(1.0, abs=0.05)
 
 
 def test_a_bad_file_shows_the_clis_one_line_message(page, tmp_path, capsys):
