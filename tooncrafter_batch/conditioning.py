@@ -24,9 +24,9 @@ from .datatypes import Frame
 from .errors import SourceError
 from .planning.plan import count_outputs
 from .planning.blend_cadence import lock_blend_cadence
+from .planning.mixed_source import analyse_mixed
 from .planning.scenes import CutDetector, SceneSettings
-from .planning.source import (
-    FrameMeasures, SourceKind, SourceReport, analyse_mixed, analyse_source, find_blended, measure_frames)
+from .planning.source import FrameMeasures, SourceKind, SourceReport, analyse_source, find_blended, measure_frames
 from .progress import Progress, SilentProgress
 from .video.decode import VideoSource
 from .video.fields import can_pack, field_yuv, noting_coding, rgb_of_field_yuv

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from tooncrafter_batch.datatypes import Scene
+from tooncrafter_batch.planning.mixed_source import analyse_mixed
 from tooncrafter_batch.planning.source import (
-    SourceKind, analyse_mixed, analyse_scenes, analyse_source, blend_fit, comb_score, find_blended, find_soft_pulldown,
-    luma, measure_frames, weave)
+    SourceKind, analyse_scenes, analyse_source, blend_fit, comb_score, find_blended, find_soft_pulldown, luma,
+    measure_frames, weave)
 from tooncrafter_batch.synthetic import CartoonSpec, render_frames
 from tooncrafter_batch.video.legacy import NTSC_FILM, blend_convert, interlace, telecine
 

@@ -2,8 +2,8 @@
 
 Pure analysis of decoded frames (RGB uint8 HxWx3), in one streaming pass with a window of three frames:
 `measure_frames` turns the frames into per-frame numbers (`FrameMeasures`), `analyse_source` turns those into a
-`SourceReport`, `analyse_scenes` does the same per scene, and `analyse_mixed` splits a clip whose scenes are of
-different kinds (a telecined body, interlaced credits) into segments. Nothing here changes a frame (see `video/legacy.py`).
+`SourceReport`, `analyse_scenes` does the same per scene (`planning.mixed_source` splits a clip whose scenes are of
+different kinds into segments). Nothing here changes a frame (see `video/legacy.py`).
 
 Field words: a frame's top field is its even lines (0, 2, ...), its bottom field its odd lines. In hard 3:2 pulldown
 with the top field first, four pictures A B C D become five frames (top, bottom): A A | B B | B C | C D | D D. The
@@ -52,7 +52,6 @@ _FIELD_SLACK = 0.1
 _FLAGGED_GAPS = 0.95  # share of the gaps that must be 2 or 3 fields
 _LONG_GAPS = (0.4, 0.6)  # share of 3-field gaps: a 3:2 pattern repeats every other picture
 _NTSC_VIDEO = Fraction(30000, 1001)
-_MIN_SCENE_MOVING = 10  # moving frames a scene needs to be judged on its own; fewer and it joins a neighbour
 
 
 class SourceKind(str, Enum):
@@ -267,44 +266,6 @@ def analyse_scenes(measures: FrameMeasures, scenes: Sequence[Scene]) -> tuple[So
                                   phase=(run.phase + scene.start) % CYCLE) for run in report.cadence),
             blended_frames=tuple(index + scene.start for index in report.blended_frames)))
     return tuple(reports)
-
-
-def analyse_mixed(measures: FrameMeasures, report: SourceReport, cuts: Sequence[int]) -> SourceReport:
-    """`report` (the whole clip's), or a mixed one when the scenes between `cuts` clearly differ in kind.
-
-    A scene with fewer than 10 moving frames, or a close call, joins the segment before it (the first scenes join
-    the one after them); neighbouring scenes of one kind make one segment, analysed again as a whole, and so do
-    progressive and blended scenes (both keep every clean frame at its time: a scene without blends is no evidence
-    that its neighbour's are not). With one kind found, the whole clip's report comes back unchanged (a cadence
-    then runs across its cuts).
-    """
-    bounds = [0, *cuts, len(measures)]
-    spans: list[list] = []  # [start, end, kind or None]
-    for start, end in zip(bounds, bounds[1:]):
-        own = analyse_source(measures.part(start, end))
-        kind = own.kind if own.num_moving >= _MIN_SCENE_MOVING and not own.is_ambiguous else None
-        if spans and _joins(spans[-1][2], kind):
-            spans[-1][1:] = [end, _joined(spans[-1][2], kind)]
-        else:
-            spans.append([start, end, kind])
-    segments = tuple(SourceSegment(start, end, analyse_source(measures.part(start, end))) for start, end, _ in spans)
-    if len({segment.report.kind for segment in segments}) < 2:
-        return report
-    return replace(report, kind=SourceKind.mixed, confidence=min(segment.report.confidence for segment in segments),
-                   top_field_first=None, cadence=(), blended_frames=(), segments=segments)
-
-
-_CLEAN = "clean"  # a run of progressive and blended scenes
-_CLEAN_KINDS = {SourceKind.progressive, SourceKind.blended, _CLEAN}
-
-
-def _joins(before: SourceKind | str | None, kind: SourceKind | None) -> bool:
-    """Whether a scene of `kind` (None: not judged) joins the run of scenes before it."""
-    return before is None or kind is None or before == kind or {before, kind} <= _CLEAN_KINDS
-
-
-def _joined(before: SourceKind | str | None, kind: SourceKind | None) -> SourceKind | str | None:
-    return before or kind if before is None or kind is None or before == kind else _CLEAN
 
 
 def lock_cadence(measures: FrameMeasures) -> tuple[tuple[CadenceRun, ...], np.ndarray]:
