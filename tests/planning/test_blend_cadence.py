@@ -17,6 +17,7 @@ NTSC_VIDEO = Fraction(30000, 1001)
     pytest.param(tuple(range(4, 80, 6)), NTSC_VIDEO, BlendCadence(6, 4), id="pal-to-ntsc"),  # 25 -> 30000/1001
     pytest.param(tuple(range(2, 60, 7)), NTSC_VIDEO, None, id="no-standard-source-rate"),
     pytest.param((2, 7, 12), NTSC_VIDEO, None, id="too-few"),
+    pytest.param((2, 7, 12, 17, 22, 24, 29, 34, 39, 44), NTSC_VIDEO, None, id="edited-after-conversion"),
 ])
 def test_the_cadence_is_the_one_most_blends_fall_on(blended, frame_rate, expected):
     assert lock_blend_cadence(blended, frame_rate) == expected
