@@ -7,6 +7,8 @@ mask. The frame at t is the mask-weighted blend of both backward-warped frames.
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import einops
 import torch
 import torch.nn.functional as F
@@ -57,7 +59,7 @@ class IFBlock(nn.Module):
         self.lastconv = nn.Sequential(nn.ConvTranspose2d(channels, 4 * 6, 4, stride=2, padding=1),
                                       nn.PixelShuffle(2))
 
-    def forward(self, images: list[torch.Tensor], flow: torch.Tensor | None, scale: float
+    def forward(self, images: Sequence[torch.Tensor], flow: torch.Tensor | None, scale: float
                 ) -> tuple[torch.Tensor, torch.Tensor]:
         """`images` (n, c, h, w) at full size and the flow so far (n, 4, h, w), None in the first block.
 
