@@ -22,9 +22,9 @@ from .plan import PairJob
 from .timing import HoldDetector, TimingSettings
 
 # Measured CPU seconds per in-between per megapixel of the frame, for `--dry-run`'s estimate; from
-# docs/BENCHMARKS.md "Difficulty-routed runs (issue 15)" (uniq cases of four real clips, 2 shared cores). A backend
-# missing here is estimated at the dearest measured one.
-CPU_SECONDS_PER_MEGAPIXEL = {"duplicate": 0.001, "blend": 0.005, "flow": 0.25, "rife": 2.0, "gmfss": 12.0}
+# docs/BENCHMARKS.md "Difficulty-routed runs (issue 15)" (246 uniq cases of four real clips, 2 cores; gmfss's on a
+# shared machine). A backend missing here is estimated at the dearest measured one.
+CPU_SECONDS_PER_MEGAPIXEL = {"duplicate": 0.001, "blend": 0.005, "flow": 0.24, "rife": 1.06, "gmfss": 47.0}
 QUOTA_HORIZON = 32  # moving pairs over which a run behind (or ahead of) its quota makes up the difference
 # Pairs a run may be ahead of its quota at any point: room for a burst of hard pairs (with 1, a sixth of the
 # hardest tenth of random scores is turned away at budget 0.2; with 4, a few in a hundred). It grows from 1 by one
